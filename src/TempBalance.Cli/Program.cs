@@ -1,0 +1,8 @@
+using System.CommandLine;
+using TempBalance.Cli;
+
+var root = new RootCommand("TempBalance: layer-wise learning rates from heavy-tailed spectral analysis.")
+{
+    InfoCommand.Create(),
+};
+return root.Parse(args).Invoke();

@@ -1,0 +1,46 @@
+namespace TempBalance.Core.Scheduling;
+
+/// <summary>How the start of the power-law tail (xmin) is chosen; see docs/tempbalance-method.md §2.</summary>
+public enum XminRule { Median, Ks, Peak }
+
+/// <summary>How per-layer learning rates are derived from the layer metric (method doc §3).</summary>
+public enum AssignmentFunction { Linear, Sqrt, Log2, Step }
+
+/// <summary>The per-layer quantity the learning rates are assigned from.</summary>
+public enum LayerMetric { Alpha, SpectralNorm, AlphaWeighted }
+
+/// <summary>Every knob of the TempBalance scheduler. Defaults reproduce the paper.</summary>
+public sealed record TempBalanceOptions
+{
+    public XminRule Fit { get; init; } = XminRule.Median;
+
+    /// <summary>For <see cref="XminRule.Median"/>: xmin index = floor(N / XminPos).</summary>
+    public int XminPos { get; init; } = 2;
+
+    /// <summary>Conv kernel-position matrices are scaled by sqrt(ConvNorm).</summary>
+    public double ConvNorm { get; init; } = 0.5;
+
+    public AssignmentFunction Assign { get; init; } = AssignmentFunction.Linear;
+    public LayerMetric Metric { get; init; } = LayerMetric.Alpha;
+
+    /// <summary>s1: the smallest LR factor (linear and step assignment).</summary>
+    public double MinRatio { get; init; } = 0.5;
+
+    /// <summary>s2: the largest LR factor (linear and step assignment).</summary>
+    public double MaxRatio { get; init; } = 1.5;
+
+    /// <summary>Layers with fewer eigenvalues than this are not tuned; 0 (the paper) tunes them all.</summary>
+    public int EigsThresh { get; init; }
+
+    /// <summary>Drop eigenvalues &lt;= 1e-5 before fitting (if any remain).</summary>
+    public bool FilterNearZero { get; init; }
+
+    /// <summary>Refit every K optimizer steps instead of once per epoch; 0 means per epoch.</summary>
+    public int UpdateEverySteps { get; init; }
+
+    /// <summary>Reference behaviour when all metrics are equal: every layer gets s2 * eta (else the midpoint).</summary>
+    public bool ReferenceTieBehaviour { get; init; }
+
+    /// <summary>Reference (WeightWatcher) lower bound of the peak rule, which mixes log and linear units.</summary>
+    public bool ReferencePeakLowerBound { get; init; }
+}

@@ -1,0 +1,40 @@
+namespace TempBalance.Core.Training;
+
+/// <summary>Raised after every optimizer step.</summary>
+public sealed record BatchProgress(
+    int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy, double ImagesPerSecond, TimeSpan Eta);
+
+/// <summary>A log-binned histogram of one layer's eigenvalues: enough to redraw its ESD plot.</summary>
+public sealed record EsdHistogram(double[] Log10BinEdges, int[] Counts);
+
+/// <summary>One analysed layer at the end of an epoch.</summary>
+public sealed record LayerReport(
+    int Index,
+    string Name,
+    string Kind,
+    int EigsNum,
+    double? Alpha,
+    double? D,
+    double? Xmin,
+    double SpectralNorm,
+    double? AlphaWeighted,
+    double LearningRate,
+    bool Tuned,
+    string? FitError,
+    EsdHistogram Histogram);
+
+/// <summary>Raised after every epoch; epoch numbers start at 1. Epoch 0 describes the initial weights.</summary>
+public sealed record EpochReport(
+    int Epoch,
+    double TrainLoss,
+    double TrainAccuracy,
+    double TestLoss,
+    double TestAccuracy,
+    double LearningRate,
+    double EpochSeconds,
+    double EsdSeconds,
+    IReadOnlyList<LayerReport> Layers);
+
+public enum RunOutcome { Completed, Cancelled, Diverged }
+
+public sealed record TrainingResult(RunOutcome Outcome, string? Message, IReadOnlyList<EpochReport> Epochs);

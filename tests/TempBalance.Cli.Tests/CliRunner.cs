@@ -1,0 +1,35 @@
+using System.Diagnostics;
+
+namespace TempBalance.Cli.Tests;
+
+/// <summary>Runs the real `tempbalance` program (built next to the tests) as a child process.</summary>
+public static class CliRunner
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr);
+
+    public static Result Run(params string[] args) => RunIn(AppContext.BaseDirectory, args);
+
+    public static Result RunIn(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tempbalance.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        // Wide, colourless output so tests can read tables.
+        start.Environment["COLUMNS"] = "200";
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"tempbalance {string.Join(' ', args)} did not finish in 10 minutes");
+        }
+        return new Result(process.ExitCode, stdout.Result, stderr.Result);
+    }
+}
