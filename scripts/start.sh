@@ -16,4 +16,5 @@ mkdir -p "$TEMPBALANCE_DATA_ROOT"
 say "building (Release)"
 dotnet build src/TempBalance.Web/TempBalance.Web.csproj -c Release -nologo -v quiet
 say "serving on $urls (data in $TEMPBALANCE_DATA_ROOT; health at $urls/health; Ctrl+C stops)"
-exec dotnet src/TempBalance.Web/bin/Release/net10.0/TempBalance.Web.dll --urls "$urls"
+exec dotnet src/TempBalance.Web/bin/Release/net10.0/TempBalance.Web.dll --urls "$urls" \
+  --TempBalance:DataDirectory="$TEMPBALANCE_DATA_ROOT"
