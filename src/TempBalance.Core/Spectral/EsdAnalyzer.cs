@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using TempBalance.Core.Scheduling;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -132,26 +134,71 @@ public static class EsdAnalyzer
                 : w.unsqueeze(0);
         }
 
-        var byShape = Enumerable.Range(0, weights.Count)
-            .Where(l => isfinite(stacks[l]).all().item<bool>())
-            .GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2]));
-        foreach (var group in byShape)
+        var finite = Enumerable.Range(0, weights.Count).Where(l => isfinite(stacks[l]).all().item<bool>()).ToArray();
+        if (finite.All(l => stacks[l].device_type == DeviceType.CPU))
+        {
+            EigenvaluesOnCpuWorkers(stacks, finite, result);
+            return result;
+        }
+        foreach (var group in finite.GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2])))
         {
             var members = group.ToArray();
-            var batch = cat(members.Select(l => stacks[l]).ToArray(), 0).to(float64);
-            var (rows, cols) = group.Key;
-            var gram = rows <= cols ? batch.matmul(batch.transpose(1, 2)) : batch.transpose(1, 2).matmul(batch);
-            var values = linalg.eigvalsh(gram).cpu().contiguous().data<double>().ToArray();
-            int perMatrix = (int)Math.Min(rows, cols), offset = 0;
+            var values = GramEigenvalues(cat(members.Select(l => stacks[l]).ToArray(), 0));
+            int offset = 0;
             foreach (var l in members)
             {
-                int length = (int)stacks[l].shape[0] * perMatrix;
-                var eigs = new double[length];
-                for (int k = 0; k < length; k++) eigs[k] = Math.Max(values[offset + k], 0);
-                result[l] = eigs;
+                int length = (int)(stacks[l].shape[0] * Math.Min(group.Key.Rows, group.Key.Cols));
+                result[l] = values[offset..(offset + length)];
                 offset += length;
             }
         }
         return result;
+    }
+
+    /// <summary>Eigenvalues of the smaller Gram matrix of every matrix in a [B, rows, cols] batch, in float64, clamped at 0.</summary>
+    static double[] GramEigenvalues(Tensor stack)
+    {
+        using var scope = NewDisposeScope();
+        var batch = stack.to(float64);
+        var gram = stack.shape[1] <= stack.shape[2] ? batch.matmul(batch.mT) : batch.mT.matmul(batch);
+        var values = linalg.eigvalsh(gram).cpu().contiguous().data<double>().ToArray();
+        for (int k = 0; k < values.Length; k++) values[k] = Math.Max(values[k], 0);
+        return values;
+    }
+
+    /// <summary>
+    /// On the CPU, one single-threaded solver per worker thread (as many as torch's intra-op threads), largest
+    /// layers first. libtorch's OpenMP-parallel LAPACK slows down by an order of magnitude on busy cores
+    /// (27 eigvalsh of 512x512: 16 s with 2 threads vs 1.3 s with 1 on 2 loaded cores, see docs/benchmarks.md);
+    /// parallel independent solvers do not. torch's thread count is restored afterwards.
+    /// </summary>
+    static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result)
+    {
+        int threads = get_num_threads();
+        var queue = new ConcurrentQueue<int>(layers.OrderByDescending(l => stacks[l].shape[0] * stacks[l].shape[1] * stacks[l].shape[2]));
+        var failures = new ConcurrentQueue<Exception>();
+        var workers = Enumerable.Range(0, Math.Clamp(layers.Length, 1, threads)).Select(_ => new Thread(() =>
+        {
+            try
+            {
+                set_num_threads(1);
+                while (queue.TryDequeue(out var l)) result[l] = GramEigenvalues(stacks[l]);
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue(e);
+            }
+        })
+        { IsBackground = true, Name = "ESD eigensolver" }).ToList();
+        try
+        {
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+        if (failures.TryDequeue(out var failure)) ExceptionDispatchInfo.Throw(failure);
     }
 }
