@@ -36,17 +36,20 @@ public static class BenchCommand
                           "Default: CIFAR ResNet18 (100 classes) weights drawn here with PyTorch's default init.",
         };
         var reference = new Option<string?>("--reference-json") { Description = "Alphas from docs/bench/reference_esd.py time --out, to compare with." };
+        var fit = new Option<string>("--fit") { Description = "xmin rule: median (the paper), ks or peak.", DefaultValueFactory = _ => "median" };
+        fit.AcceptOnlyFromAmong("median", "ks", "peak");
         var threads = ThreadsOption();
         var repeat = RepeatOption();
         var command = new Command("esd", "Time one full ESD pass (eigenvalues and median power-law fits of every layer) and check alphas against a float64 SVD.")
         {
-            weights, reference, threads, repeat,
+            weights, reference, fit, threads, repeat,
         };
-        command.SetAction(parse => RunEsd(parse.GetValue(weights), parse.GetValue(reference), parse.GetValue(threads), parse.GetValue(repeat)));
+        command.SetAction(parse => RunEsd(parse.GetValue(weights), parse.GetValue(reference),
+            Enum.Parse<XminRule>(parse.GetValue(fit)!, ignoreCase: true), parse.GetValue(threads), parse.GetValue(repeat)));
         return command;
     }
 
-    static int RunEsd(string? weightsFolder, string? referenceJson, int threads, int repeat)
+    static int RunEsd(string? weightsFolder, string? referenceJson, XminRule fit, int threads, int repeat)
     {
         if (threads < 1 || repeat < 1)
         {
@@ -67,7 +70,7 @@ public static class BenchCommand
         }
         var names = layers.Select(l => l.Name).ToArray();
         var tensors = layers.Select(l => l.Weight).ToArray();
-        var options = new TempBalanceOptions();
+        var options = new TempBalanceOptions { Fit = fit };
 
         EsdAnalyzer.AnalyzeWeights(names, tensors, options); // warm-up: native library loading, first allocations
         var times = new List<double>();
@@ -110,7 +113,7 @@ public static class BenchCommand
         AnsiConsole.Write(table);
 
         var sorted = times.Order().ToArray();
-        Console.WriteLine($"TorchSharp {Core.TorchDevices.TorchSharpVersion} (libtorch {Core.TorchDevices.LibTorchVersion}), {torch.get_num_threads()} threads, {layers.Count} layers, {repeat} timed runs");
+        Console.WriteLine($"TorchSharp {Core.TorchDevices.TorchSharpVersion} (libtorch {Core.TorchDevices.LibTorchVersion}), {torch.get_num_threads()} threads, {layers.Count} layers, {fit.ToString().ToLowerInvariant()} fits, {repeat} timed runs");
         Console.WriteLine($"ESD pass: best {Seconds(sorted[0])} s, median {Seconds(sorted[sorted.Length / 2])} s, all {string.Join(", ", times.Select(Seconds))}");
         var sortedCpu = cpuTimes.Order().ToArray();
         Console.WriteLine($"ESD pass CPU time (all threads): best {Seconds(sortedCpu[0])} s, median {Seconds(sortedCpu[sortedCpu.Length / 2])} s");

@@ -160,8 +160,8 @@ public static class EsdAnalyzer
     {
         using var scope = NewDisposeScope();
         var batch = stack.to(float64);
-        var gram = stack.shape[1] <= stack.shape[2] ? batch.matmul(batch.mT) : batch.mT.matmul(batch);
-        var values = linalg.eigvalsh(gram).cpu().contiguous().data<double>().ToArray();
+        if (stack.shape[1] > stack.shape[2]) batch = batch.mT; // rows <= cols: the Gram matrix is rows x rows
+        var values = linalg.eigvalsh(batch.matmul(batch.mT)).cpu().contiguous().data<double>().ToArray();
         for (int k = 0; k < values.Length; k++) values[k] = Math.Max(values[k], 0);
         return values;
     }
@@ -174,22 +174,40 @@ public static class EsdAnalyzer
     /// </summary>
     static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result)
     {
-        int threads = get_num_threads();
-        var queue = new ConcurrentQueue<int>(layers.OrderByDescending(l => stacks[l].shape[0] * stacks[l].shape[1] * stacks[l].shape[2]));
+        // Jobs of a few matrices each, largest first, so the workers stay busy until the end.
+        const int MatricesPerJob = 3;
+        var jobs = new List<(int Layer, int Start, int Count, long Cost)>();
+        foreach (var l in layers)
+        {
+            long count = stacks[l].shape[0], rows = stacks[l].shape[1], cols = stacks[l].shape[2];
+            long small = Math.Min(rows, cols);
+            result[l] = new double[count * small];
+            for (int start = 0; start < count; start += MatricesPerJob)
+            {
+                int n = (int)Math.Min(MatricesPerJob, count - start);
+                jobs.Add((l, start, n, n * small * small * Math.Max(rows, cols)));
+            }
+        }
+        var queue = new ConcurrentQueue<(int Layer, int Start, int Count, long Cost)>(jobs.OrderByDescending(j => j.Cost));
         var failures = new ConcurrentQueue<Exception>();
-        var workers = Enumerable.Range(0, Math.Clamp(layers.Length, 1, threads)).Select(_ => new Thread(() =>
+        int threads = get_num_threads();
+        var workers = Enumerable.Range(0, Math.Clamp(jobs.Count, 1, threads)).Select(_ => new Thread(() =>
         {
             try
             {
                 set_num_threads(1);
-                while (queue.TryDequeue(out var l)) result[l] = GramEigenvalues(stacks[l]);
+                while (queue.TryDequeue(out var job))
+                {
+                    var stack = stacks[job.Layer];
+                    var values = GramEigenvalues(stack.narrow(0, job.Start, job.Count));
+                    values.CopyTo(result[job.Layer]!, job.Start * Math.Min(stack.shape[1], stack.shape[2]));
+                }
             }
             catch (Exception e)
             {
                 failures.Enqueue(e);
             }
-        })
-        { IsBackground = true, Name = "ESD eigensolver" }).ToList();
+        }) { IsBackground = true, Name = "ESD eigensolver" }).ToList();
         try
         {
             workers.ForEach(w => w.Start());
