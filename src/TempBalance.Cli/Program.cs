@@ -4,5 +4,7 @@ using TempBalance.Cli;
 var root = new RootCommand("TempBalance: layer-wise learning rates from heavy-tailed spectral analysis.")
 {
     InfoCommand.Create(),
+    AnalyzeCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();
