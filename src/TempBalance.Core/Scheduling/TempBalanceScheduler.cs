@@ -59,7 +59,7 @@ public sealed class TempBalanceScheduler
         if (optimizer is not null) throw new InvalidOperationException("The optimizer was already created.");
         var update = Refit(lr);
         var rates = update.Layers.ToDictionary(l => l.Spectrum.Name, l => l.LearningRate);
-        var modules = model.named_modules().ToList();
+        var modules = EsdAnalyzer.ModulesInRegistrationOrder(model).ToList();
         var paramGroups = new List<SGD.ParamGroup>();
         var grouped = new HashSet<string>();
 
@@ -160,8 +160,8 @@ public sealed class TempBalanceScheduler
     /// </summary>
     public static IReadOnlyDictionary<string, string> InferBatchNormToConv(nn.Module model)
     {
-        var modules = model.named_modules().ToList();
-        var convs = modules.Where(m => m.module is Conv2d).Select(m => m.name).ToHashSet();
+        var modules = EsdAnalyzer.ModulesInRegistrationOrder(model).ToList();
+        var convs = modules.Where(m => m.Module is Conv2d).Select(m => m.Name).ToHashSet();
         var byName = new Dictionary<string, string>();
         foreach (var (name, module) in modules)
         {
@@ -191,7 +191,7 @@ public sealed class TempBalanceScheduler
 
     static IReadOnlyDictionary<string, string> Validate(nn.Module model, IReadOnlyDictionary<string, string> map)
     {
-        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        var modules = EsdAnalyzer.ModulesInRegistrationOrder(model).ToDictionary(m => m.Name, m => m.Module);
         foreach (var (bn, conv) in map)
         {
             if (!modules.TryGetValue(bn, out var bnModule) || bnModule is not BatchNorm)

@@ -24,12 +24,27 @@ public static class EsdAnalyzer
     public static IReadOnlyList<(string Name, LayerKind Kind, nn.Module Module)> AnalysedLayers(nn.Module model)
     {
         var layers = new List<(string, LayerKind, nn.Module)>();
-        foreach (var (name, module) in model.named_modules())
+        foreach (var (name, module) in ModulesInRegistrationOrder(model))
         {
             if (module is Conv2d) layers.Add((name, LayerKind.Conv2d, module));
             else if (module is Linear) layers.Add((name, LayerKind.Linear, module));
         }
         return layers;
+    }
+
+    /// <summary>
+    /// Every sub-module depth-first in registration order with its dotted name, as PyTorch's named_modules()
+    /// lists them (TorchSharp's named_modules() lists a module's children before their descendants, which
+    /// would put a classifier before the blocks registered ahead of it).
+    /// </summary>
+    public static IEnumerable<(string Name, nn.Module Module)> ModulesInRegistrationOrder(nn.Module model)
+    {
+        foreach (var (name, child) in model.named_children())
+        {
+            yield return (name, child);
+            foreach (var (subName, sub) in ModulesInRegistrationOrder(child))
+                yield return ($"{name}.{subName}", sub);
+        }
     }
 
     public static IReadOnlyList<LayerSpectrum> Analyze(nn.Module model, TempBalanceOptions options)
