@@ -6,5 +6,6 @@ var root = new RootCommand("TempBalance: layer-wise learning rates from heavy-ta
     InfoCommand.Create(),
     TrainCommand.Create(),
     AnalyzeCommand.Create(),
+    BenchCommand.Create(),
 };
 return root.Parse(args).Invoke();

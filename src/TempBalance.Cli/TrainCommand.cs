@@ -39,6 +39,7 @@ public static class TrainCommand
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint, with its saved configuration." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's choice)." };
         var dataRoot = new Option<string>("--data-root") { Description = "Folder that holds the datasets (default: $TEMPBALANCE_DATA_ROOT or ./data).", DefaultValueFactory = _ => DatasetCatalog.DefaultDataRoot() };
+        var download = new Option<bool>("--download") { Description = "Download the dataset from its canonical location (checksum-checked) when files are missing." };
         var tbFit = new Option<string>("--tb-fit") { Description = "xmin rule: median, ks or peak.", DefaultValueFactory = _ => Lower(tbDefaults.Fit) };
         var tbAssign = new Option<string>("--tb-assign") { Description = "LR assignment: linear, sqrt, log2 or step.", DefaultValueFactory = _ => Lower(tbDefaults.Assign) };
         var tbMetric = new Option<string>("--tb-metric") { Description = "Layer metric: alpha, spectral-norm or alpha-weighted.", DefaultValueFactory = _ => "alpha" };
@@ -54,7 +55,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a model with TempBalance or the baseline and record per-layer spectra and learning rates.")
         {
             model, dataset, method, epochs, batchSize, lr, momentum, weightDecay, seed, schedule, warmup, device, width,
-            noAugment, subset, output, resume, threads, dataRoot,
+            noAugment, subset, output, resume, threads, dataRoot, download,
             tbFit, tbAssign, tbMetric, tbMin, tbMax, tbXminPos, tbConvNorm, tbEigsThresh, tbEvery, tbFilter, tbReferenceTies,
         };
         command.SetAction(parse =>
@@ -114,6 +115,19 @@ public static class TrainCommand
                         ReferenceTieBehaviour = parse.GetValue(tbReferenceTies),
                     },
                 };
+            }
+            if (parse.GetValue(download) && !DatasetCatalog.Locate(config.Dataset, root).Found && DatasetCatalog.All.Any(d => d.Name == config.Dataset))
+            {
+                try
+                {
+                    using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+                    AnsiConsole.MarkupLine($"Downloading {Markup.Escape(config.Dataset)} into {Markup.Escape(Path.GetFullPath(root))} ...");
+                    DatasetDownloader.DownloadAsync(config.Dataset, root, http).GetAwaiter().GetResult();
+                }
+                catch (IOException e)
+                {
+                    problems.Add(new ConfigError("dataset", e.Message));
+                }
             }
             problems.AddRange(TrainingConfigValidator.Validate(config, root));
             if (problems.Count > 0)

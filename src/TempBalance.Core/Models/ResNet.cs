@@ -80,7 +80,7 @@ public sealed class ResNet : Module<Tensor, Tensor>, IHasBatchNormMap
         {
             var h = functional.relu(bn1.forward(conv1.forward(x)));
             h = bn2.forward(conv2.forward(h));
-            return functional.relu(h.add_(shortcut.forward(x)));
+            return functional.relu(h + shortcut.forward(x));
         }
     }
 }

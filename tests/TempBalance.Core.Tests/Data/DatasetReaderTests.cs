@@ -166,6 +166,6 @@ public sealed class DatasetReaderTests : IDisposable
         using var b = DatasetLoader.Load("synthetic", root);
         Assert.Equal(100, a.Train.Count);
         Assert.Equal(SyntheticData.TrainCount, b.Train.Count);
-        Assert.True(a.Train.Images.equal(b.Train.Images[..100]).item<bool>());
+        Assert.True(a.Train.Images.eq(b.Train.Images[..100]).all().item<bool>());
     }
 }

@@ -16,11 +16,18 @@ public sealed class TrainerTests : IDisposable
 
     static readonly TrainingConfig Small = new()
     {
-        Model = "smallcnn", Dataset = "synthetic", Method = "baseline", Epochs = 2, BatchSize = 128, Lr = 0.05, Subset = 512, Device = "cpu",
+        Model = "smallcnn",
+        Dataset = "synthetic",
+        Method = "baseline",
+        Epochs = 2,
+        BatchSize = 128,
+        Lr = 0.05,
+        Subset = 512,
+        Device = "cpu",
     };
 
     // A narrow ResNet18: 19 tuned layers, so per-layer learning rates are worth comparing.
-    static readonly TrainingConfig NarrowResNet = Small with { Model = "resnet18", WidthFactor = 0.125, Method = "tempbalance", Epochs = 3 };
+    static readonly TrainingConfig NarrowResNet = Small with { Model = "resnet18", WidthFactor = 0.25, Method = "tempbalance", Epochs = 3 };
 
     string Dir(string name) => Path.Combine(root, name);
 
