@@ -9,6 +9,7 @@ epochs="${EPOCHS:-3}"
 seeds="${SEEDS:-1 2 3}"
 threads="${THREADS:-2}"
 out="${OUT:-runs/fashion-mnist-results}"
+mkdir -p "$out"
 tempbalance="${TEMPBALANCE:-dotnet src/TempBalance.Cli/bin/Release/net10.0/tempbalance.dll}"
 for seed in $seeds; do
   for method in baseline tempbalance; do
