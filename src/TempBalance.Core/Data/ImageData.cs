@@ -17,7 +17,7 @@ public sealed class ImageData(Tensor images, Tensor labels) : IDisposable
         return new ImageData(tensor(pixels, [count, channels, height, width], ScalarType.Byte), tensor(labels, ScalarType.Int64));
     }
 
-    /// <summary>The first <paramref name="count"/> images (all when there are fewer).</summary>
+    /// <summary>The first <paramref name="count"/> images (all when there are fewer); this instance is disposed unless it is what is returned.</summary>
     public ImageData Take(long count)
     {
         if (count >= Count) return this;
@@ -26,6 +26,7 @@ public sealed class ImageData(Tensor images, Tensor labels) : IDisposable
         return taken;
     }
 
+    /// <summary>These images on <paramref name="device"/>; this instance is disposed unless it is what is returned.</summary>
     public ImageData To(Device device)
     {
         if (Images.device == device) return this;

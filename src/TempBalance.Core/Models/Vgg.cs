@@ -47,8 +47,6 @@ public sealed class Vgg : Module<Tensor, Tensor>, IHasBatchNormMap
         BatchNormToConv = BatchNormMap.ByName(this);
     }
 
-    public static IReadOnlyCollection<int> Depths => Configurations.Keys;
-
     public IReadOnlyDictionary<string, string> BatchNormToConv { get; }
 
     public override Tensor forward(Tensor x)

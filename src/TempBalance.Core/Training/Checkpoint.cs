@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -11,7 +12,8 @@ namespace TempBalance.Core.Training;
 /// data-order random states, the step count and every epoch report so far. Written to a temp file and
 /// renamed over {runDirectory}/checkpoint.bin, so a crash leaves the previous checkpoint intact.
 /// </summary>
-public sealed record CheckpointState(int Epoch, long Step, IReadOnlyList<EpochReport> Epochs, IReadOnlyList<double> GroupLearningRates);
+public sealed record CheckpointState(
+    TrainingConfig Config, int Epoch, long Step, IReadOnlyList<EpochReport> Epochs, IReadOnlyList<double> GroupLearningRates);
 
 public static class Checkpoint
 {
@@ -43,7 +45,7 @@ public static class Checkpoint
     public static bool Exists(string runDirectory) => File.Exists(PathIn(runDirectory));
 
     /// <summary>Restores model, optimizer and random states in place and returns the run's progress.</summary>
-    public static CheckpointState Load(string runDirectory, nn.Module model, SGD optimizer, Generator dataGenerator)
+    public static CheckpointState Load(string runDirectory, nn.Module model, SGD optimizer, Generator dataGenerator, TrainingConfig? expectedConfig = null)
     {
         var path = PathIn(runDirectory);
         using var file = File.OpenRead(path);
@@ -51,10 +53,22 @@ public static class Checkpoint
         if (reader.ReadString() != Magic) throw new InvalidDataException($"{path} is not a TempBalance checkpoint.");
         var state = JsonSerializer.Deserialize<CheckpointState>(reader.ReadString(), ResultsWriter.Json)
             ?? throw new InvalidDataException($"{path} has no run state.");
-        using (var rng = ReadBytes(reader)) torch.random.set_rng_state(rng);
-        using (var rng = ReadBytes(reader)) dataGenerator.set_state(rng);
-        model.load(reader);
-        optimizer.load_state_dict(reader);
+        // A run may move to another device; anything else that differs would not continue the same run.
+        if (expectedConfig is not null && state.Config with { Device = expectedConfig.Device } != expectedConfig)
+            throw new InvalidDataException(
+                $"{path} belongs to a run with another configuration ({JsonSerializer.Serialize(state.Config, ResultsWriter.Json)}); use another run directory or the same settings.");
+        try
+        {
+            using (var rng = ReadBytes(reader)) torch.random.set_rng_state(rng);
+            using (var rng = ReadBytes(reader)) dataGenerator.set_state(rng);
+            model.load(reader);
+            optimizer.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or ExternalException)
+        {
+            throw new InvalidDataException(
+                $"{path} does not fit this run's model and method ({e.Message}); was the configuration changed? Use another run directory.", e);
+        }
         if (state.GroupLearningRates.Count != optimizer.ParamGroups.Count())
             throw new InvalidDataException($"{path} was saved with {state.GroupLearningRates.Count} parameter groups, but this run has {optimizer.ParamGroups.Count()}; was the configuration changed?");
         foreach (var (group, lr) in optimizer.ParamGroups.Zip(state.GroupLearningRates)) group.LearningRate = lr;

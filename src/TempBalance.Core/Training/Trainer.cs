@@ -46,7 +46,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         long step;
         if (Checkpoint.Exists(runDirectory))
         {
-            var state = Checkpoint.Load(runDirectory, model, method.Optimizer, dataGenerator);
+            var state = Checkpoint.Load(runDirectory, model, method.Optimizer, dataGenerator, Config);
             epochs = [.. state.Epochs];
             step = state.Step;
         }
@@ -127,7 +127,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
     void Finish(List<EpochReport> epochs, long step, nn.Module model, ITrainingMethod method, Generator dataGenerator)
     {
         var lrs = method.Optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
-        Checkpoint.Save(runDirectory, new CheckpointState(epochs[^1].Epoch, step, epochs, lrs), model, method.Optimizer, dataGenerator);
+        Checkpoint.Save(runDirectory, new CheckpointState(Config, epochs[^1].Epoch, step, epochs, lrs), model, method.Optimizer, dataGenerator);
         ResultsWriter.Write(runDirectory, Config, null, $"In progress: epoch {epochs[^1].Epoch} of {Config.Epochs} done.", epochs);
         EpochCompleted?.Invoke(epochs[^1]);
     }

@@ -171,6 +171,16 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_run_directory_is_not_continued_with_another_configuration()
+    {
+        var config = Small with { Epochs = 1, Subset = 256 };
+        new Trainer(config, Dir("changed"), root).Run(CancellationToken.None);
+        var error = Assert.Throws<InvalidDataException>(() => new Trainer(config with { Lr = 0.1 }, Dir("changed"), root).Run(CancellationToken.None));
+        Assert.Contains("another configuration", error.Message);
+        Assert.Equal(RunOutcome.Completed, new Trainer(config with { Device = "auto" }, Dir("changed"), root).Run(CancellationToken.None).Outcome);
+    }
+
+    [Fact]
     public void Refitting_every_k_steps_holds_the_rates_in_between()
     {
         var config = NarrowResNet with { TempBalance = new TempBalanceOptions { UpdateEverySteps = 2 } };
