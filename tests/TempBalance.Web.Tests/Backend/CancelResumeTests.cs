@@ -72,7 +72,10 @@ public sealed class CancelResumeTests : IAsyncLifetime
             var run = new Run
             {
                 ConfigJson = RunJson.SerializeConfig(new() { Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1, Subset = 128, BatchSize = 64, Device = "cpu" }),
-                Method = "tempbalance", Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1,
+                Method = "tempbalance",
+                Model = "smallcnn",
+                Dataset = "fashion-mnist",
+                Epochs = 1,
                 Status = RunStatus.Running,
                 CreatedAt = DateTime.UtcNow.AddHours(-1),
                 HeartbeatAt = DateTime.UtcNow.AddHours(-1),
