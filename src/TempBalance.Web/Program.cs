@@ -1,3 +1,4 @@
+using MudBlazor.Services;
 using TempBalance.Web.Components;
 
 // Content root is the output folder: it holds the repository's appsettings.json and wwwroot/ (see the .csproj).
@@ -8,6 +9,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 });
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
 builder.Services.AddHealthChecks();
 
 var app = builder.Build();
