@@ -4,5 +4,6 @@ using TempBalance.Cli;
 var root = new RootCommand("TempBalance: layer-wise learning rates from heavy-tailed spectral analysis.")
 {
     InfoCommand.Create(),
+    TrainCommand.Create(),
 };
 return root.Parse(args).Invoke();

@@ -1,5 +1,13 @@
 using MudBlazor.Services;
+using Scalar.AspNetCore;
+using TempBalance.Web;
+using TempBalance.Web.Api;
+using TempBalance.Web.Benchmarks;
 using TempBalance.Web.Components;
+using TempBalance.Web.Data;
+using TempBalance.Web.Jobs;
+using TempBalance.Web.Live;
+using TempBalance.Web.Runs;
 
 // Content root is the output folder: it holds the repository's appsettings.json and wwwroot/ (see the .csproj).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -8,11 +16,37 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     ContentRootPath = AppContext.BaseDirectory,
 });
 
+if (args.Contains(RunsPageBenchmark.Flag))
+    builder.Configuration[$"{TempBalanceWebOptions.Section}:{nameof(TempBalanceWebOptions.DataDirectory)}"] = RunsPageBenchmark.CreateDataDirectory();
+
+builder.Services.Configure<TempBalanceWebOptions>(builder.Configuration.GetSection(TempBalanceWebOptions.Section));
+var options = builder.Configuration.GetSection(TempBalanceWebOptions.Section).Get<TempBalanceWebOptions>() ?? new TempBalanceWebOptions();
+
+var database = builder.AddTempBalanceDatabase(options);
+builder.AddTrainingQueue(options, database);
+
+builder.Services.AddSingleton<TrainingUpdates>();
+builder.Services.AddSingleton<RunCancellations>();
+builder.Services.AddSingleton<RunService>();
+builder.Services.AddSignalR().AddJsonProtocol(json => RunJson.Configure(json.PayloadSerializerOptions));
+builder.Services.AddHostedService<TrainingHubBroadcaster>();
+
+builder.Services.ConfigureHttpJsonOptions(json => RunJson.Configure(json.SerializerOptions));
+builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
-builder.Services.AddHealthChecks();
 
 var app = builder.Build();
+
+if (args.Contains(RunsPageBenchmark.Flag))
+{
+    await RunsPageBenchmark.RunAsync(app.Services, database);
+    return;
+}
+
+await database.MigrateAsync();
+await app.Services.GetRequiredService<RunRecovery>().RequeueUnfinishedRunsAsync();
 
 if (!app.Environment.IsDevelopment())
 {
@@ -22,6 +56,11 @@ app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapHealthChecks("/health");
+app.MapOpenApi();
+app.MapScalarApiReference();
+app.MapRunsApi();
+app.MapHub<TrainingHub>("/hubs/training");
+app.MapTrainingQueueDashboard(options);
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

@@ -1,0 +1,67 @@
+namespace TempBalance.Core.Spectral;
+
+public enum LayerKind { Conv2d, Linear }
+
+/// <summary>HT-SR reading of a layer's power-law exponent (method doc §2).</summary>
+public enum HtsrLabel
+{
+    /// <summary>alpha &lt; 2: heavy-tailed, possibly over-trained.</summary>
+    HeavyTailed,
+
+    /// <summary>2 &lt;= alpha &lt;= 6.</summary>
+    WellTrained,
+
+    /// <summary>alpha &gt; 6: under-trained or random-like.</summary>
+    UnderTrained,
+
+    /// <summary>The power-law fit failed.</summary>
+    Unknown,
+}
+
+/// <summary>
+/// One analysed layer: its pooled eigenvalues (squared singular values, ascending) and the metrics of the
+/// method doc §1. When the fit failed, <see cref="AlphaWeighted"/> and <see cref="LogAlphaNorm"/> are null and
+/// <see cref="Fit"/> carries the reason. <see cref="LogNorm"/> and <see cref="LogSpectralNorm"/> are
+/// negative infinity for an all-zero weight.
+/// </summary>
+public sealed record LayerSpectrum(
+    int Index,
+    string Name,
+    LayerKind Kind,
+    double[] Eigenvalues,
+    int EigsNum,
+    double SpectralNorm,
+    double Norm,
+    PowerLawFit Fit,
+    double? AlphaWeighted,
+    double LogNorm,
+    double LogSpectralNorm,
+    double? LogAlphaNorm,
+    double StableRank,
+    HtsrLabel Label)
+{
+    public static HtsrLabel LabelFor(PowerLawFit fit) => !fit.Succeeded ? HtsrLabel.Unknown
+        : fit.Alpha < 2 ? HtsrLabel.HeavyTailed
+        : fit.Alpha <= 6 ? HtsrLabel.WellTrained
+        : HtsrLabel.UnderTrained;
+
+    /// <summary>Derives every metric of the method doc from sorted eigenvalues and their fit.</summary>
+    public static LayerSpectrum From(int index, string name, LayerKind kind, double[] eigenvaluesAscending, PowerLawFit fit)
+    {
+        double spectralNorm = eigenvaluesAscending.Length == 0 ? 0 : eigenvaluesAscending[^1];
+        double norm = 0;
+        foreach (var e in eigenvaluesAscending) norm += e;
+        double? alphaWeighted = null, logAlphaNorm = null;
+        if (fit.Succeeded)
+        {
+            alphaWeighted = fit.Alpha * Math.Log10(spectralNorm);
+            double sum = 0;
+            foreach (var e in eigenvaluesAscending) sum += e > 0 ? Math.Pow(e, fit.Alpha) : 0;
+            logAlphaNorm = Math.Log10(sum);
+        }
+        return new LayerSpectrum(
+            index, name, kind, eigenvaluesAscending, eigenvaluesAscending.Length, spectralNorm, norm, fit,
+            alphaWeighted, Math.Log10(norm), Math.Log10(spectralNorm), logAlphaNorm,
+            spectralNorm > 0 ? norm / spectralNorm : 0, LabelFor(fit));
+    }
+}

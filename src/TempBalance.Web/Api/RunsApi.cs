@@ -1,0 +1,197 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using TempBalance.Web.Data;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Api;
+
+/// <summary>The runs HTTP API under /api: create, list, read metrics, export, cancel, resume, download the checkpoint.</summary>
+public static class RunsApi
+{
+    public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api").WithTags("Runs");
+
+        api.MapGet("/runs", ListRuns)
+            .WithSummary("A page of runs, filtered and sorted on the server");
+        api.MapPost("/runs", CreateRuns)
+            .Accepts<NewRunRequest>("application/json")
+            .WithSummary("Queue a run, or a group of runs (compareWithBaseline, seeds)");
+        api.MapPost("/quickstart", QuickStart)
+            .WithSummary("Queue a short Fashion-MNIST baseline-vs-TempBalance comparison");
+        api.MapGet("/runs/{id:long}", GetRun);
+        api.MapPatch("/runs/{id:long}", UpdateRun)
+            .WithSummary("Change a run's tags or notes");
+        api.MapGet("/runs/{id:long}/epochs", GetEpochs)
+            .WithSummary("Per-epoch metrics; sinceEpoch returns only later epochs (refetch after a missed live message)");
+        api.MapGet("/runs/{id:long}/layers", GetLayers)
+            .WithSummary("Per-layer metrics of one epoch (epoch), of the epochs after sinceEpoch, or of all epochs");
+        api.MapGet("/runs/{id:long}/spectrum", GetSpectrum)
+            .WithSummary("The ESD histogram and power-law fit of one layer at one epoch");
+        api.MapGet("/runs/{id:long}/export", Export)
+            .WithSummary("format=json: config, summary, epochs and layers; format=csv: the epochs table (table=layers: the layers table)");
+        api.MapPost("/runs/{id:long}/cancel", Cancel);
+        api.MapPost("/runs/{id:long}/resume", Resume);
+        api.MapGet("/runs/{id:long}/checkpoint", DownloadCheckpoint);
+        return app;
+    }
+
+    static async Task<Results<Ok<RunPage>, ValidationProblem>> ListRuns(
+        RunService runs, CancellationToken cancellationToken,
+        int page = 1, int pageSize = 25, string? sort = null, bool desc = true, string? status = null,
+        string? method = null, string? model = null, string? dataset = null, string? search = null, string? tag = null,
+        Guid? group = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page < 1) errors["page"] = ["page starts at 1."];
+        if (pageSize is < 1 or > RunQuery.MaxPageSize) errors["pageSize"] = [$"pageSize must be between 1 and {RunQuery.MaxPageSize}."];
+        var sortBy = RunSort.Created;
+        if (sort is not null && !Enum.TryParse(sort, ignoreCase: true, out sortBy))
+            errors["sort"] = [$"Unknown sort '{sort}'. Choose one of: {string.Join(", ", Enum.GetNames<RunSort>().Select(JsonNamingPolicy.CamelCase.ConvertName))}."];
+        var statuses = new List<RunStatus>();
+        foreach (var name in (status ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (Enum.TryParse<RunStatus>(name, ignoreCase: true, out var parsed) && !int.TryParse(name, out _)) statuses.Add(parsed);
+            else errors["status"] = [$"Unknown status '{name}'. Choose from: {string.Join(", ", Enum.GetNames<RunStatus>())} (comma-separated)."];
+        }
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var query = new RunQuery
+        {
+            Page = page, PageSize = pageSize, Sort = sortBy, Descending = desc, Statuses = statuses,
+            Method = method, Model = model, Dataset = dataset, Search = search, Tag = tag, GroupId = group,
+        };
+        return TypedResults.Ok(await runs.ListAsync(query, cancellationToken));
+    }
+
+    public sealed record CreatedRuns(IReadOnlyList<long> Ids, Guid? GroupId);
+
+    // The body is read here rather than bound, so a malformed value becomes a 400 naming its field.
+    static async Task<Results<Created<CreatedRuns>, ValidationProblem>> CreateRuns(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    {
+        NewRunRequest? body;
+        try
+        {
+            body = await request.ReadFromJsonAsync<NewRunRequest>(RunJson.StrictOptions, cancellationToken);
+        }
+        catch (JsonException ex)
+        {
+            var field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [JsonErrorMessage(ex)] });
+        }
+        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [ex.Message] });
+        }
+        if (body is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send a JSON object: { \"config\": { ... }, \"tags\": [], \"seeds\": 1 }."] });
+        return await Create(body, runs, cancellationToken);
+    }
+
+    static string JsonErrorMessage(JsonException ex)
+    {
+        // System.Text.Json's message names the .NET type; keep the part that says what is wrong, without internals.
+        var message = ex.Message;
+        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return cut > 0 ? message[..cut] : message;
+    }
+
+    static Task<Results<Created<CreatedRuns>, ValidationProblem>> QuickStart(RunService runs, CancellationToken cancellationToken) =>
+        Create(RunPresets.QuickStart, runs, cancellationToken);
+
+    static async Task<Results<Created<CreatedRuns>, ValidationProblem>> Create(NewRunRequest body, RunService runs, CancellationToken cancellationToken)
+    {
+        var result = await runs.CreateAsync(body, cancellationToken);
+        if (!result.Succeeded) return TypedResults.ValidationProblem(result.Errors);
+        return TypedResults.Created($"/api/runs/{result.RunIds[0]}", new CreatedRuns(result.RunIds, result.GroupId));
+    }
+
+    static async Task<Results<Ok<RunDetails>, NotFound<ProblemDetails>>> GetRun(long id, RunService runs, CancellationToken cancellationToken) =>
+        await runs.GetAsync(id, cancellationToken) is { } run ? TypedResults.Ok(run) : RunNotFound(id);
+
+    public sealed record RunAnnotations(IReadOnlyList<string>? Tags, string? Notes);
+
+    static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, RunAnnotations body, RunService runs, CancellationToken cancellationToken)
+    {
+        var errors = RunRequestValidation.Validate(new NewRunRequest { Tags = body.Tags, Notes = body.Notes }, "");
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken) ? TypedResults.NoContent() : RunNotFound(id);
+    }
+
+    static async Task<Results<Ok<IReadOnlyList<EpochPoint>>, NotFound<ProblemDetails>>> GetEpochs(
+        long id, RunService runs, CancellationToken cancellationToken, int? sinceEpoch = null) =>
+        await runs.GetEpochsAsync(id, sinceEpoch, cancellationToken) is { } epochs ? TypedResults.Ok(epochs) : RunNotFound(id);
+
+    static async Task<Results<Ok<IReadOnlyList<LayerPoint>>, NotFound<ProblemDetails>>> GetLayers(
+        long id, RunService runs, CancellationToken cancellationToken, int? epoch = null, int? sinceEpoch = null) =>
+        await runs.GetLayersAsync(id, epoch, sinceEpoch, cancellationToken) is { } layers ? TypedResults.Ok(layers) : RunNotFound(id);
+
+    static async Task<Results<Ok<SpectrumView>, NotFound<ProblemDetails>>> GetSpectrum(
+        long id, int epoch, int layer, RunService runs, CancellationToken cancellationToken)
+    {
+        if (await runs.GetSpectrumAsync(id, epoch, layer, cancellationToken) is { } spectrum) return TypedResults.Ok(spectrum);
+        return await runs.GetAsync(id, cancellationToken) is null
+            ? RunNotFound(id)
+            : NotFound($"Run {id} has no spectrum for layer {layer} at epoch {epoch}.");
+    }
+
+    public sealed record RunExportDocument(RunDetails Run, IReadOnlyList<EpochPoint> Epochs, IReadOnlyList<LayerPoint> Layers);
+
+    static async Task<IResult> Export(long id, RunService runs, CancellationToken cancellationToken, string format = "json", string table = "epochs")
+    {
+        var errors = new Dictionary<string, string[]>();
+        format = format.ToLowerInvariant();
+        table = table.ToLowerInvariant();
+        if (format is not ("json" or "csv")) errors["format"] = [$"Unknown format '{format}'; use csv or json."];
+        if (table is not ("epochs" or "layers")) errors["table"] = [$"Unknown table '{table}'; use epochs or layers (csv only)."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var run = await runs.GetAsync(id, cancellationToken);
+        if (run is null) return RunNotFound(id);
+        var epochs = await runs.GetEpochsAsync(id, cancellationToken: cancellationToken) ?? [];
+        if (format == "csv")
+        {
+            var csv = table == "layers"
+                ? RunExport.LayersCsv(await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? [])
+                : RunExport.EpochsCsv(epochs);
+            return TypedResults.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"run-{id}-{table}.csv");
+        }
+        var layers = await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? [];
+        var json = JsonSerializer.SerializeToUtf8Bytes(new RunExportDocument(run, epochs, layers), RunJson.Options);
+        return TypedResults.File(json, "application/json", $"run-{id}.json");
+    }
+
+    static async Task<Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Cancel(long id, RunService runs, CancellationToken cancellationToken) =>
+        Transition(id, await runs.CancelAsync(id, cancellationToken), "Cannot cancel");
+
+    static async Task<Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Resume(long id, RunService runs, CancellationToken cancellationToken) =>
+        Transition(id, await runs.ResumeAsync(id, cancellationToken), "Cannot resume");
+
+    static Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>> Transition(long id, RunTransition transition, string title) =>
+        transition.Outcome switch
+        {
+            RunTransitionOutcome.Done => TypedResults.Ok(transition),
+            RunTransitionOutcome.NotFound => RunNotFound(id),
+            _ => TypedResults.Conflict(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = title,
+                Detail = transition.Message,
+                Extensions = { ["runStatus"] = transition.Status?.ToString() },
+            }),
+        };
+
+    static async Task<Results<PhysicalFileHttpResult, NotFound<ProblemDetails>>> DownloadCheckpoint(long id, RunService runs, CancellationToken cancellationToken)
+    {
+        if (await runs.GetAsync(id, cancellationToken) is null) return RunNotFound(id);
+        return runs.CheckpointFile(id) is { } path
+            ? TypedResults.PhysicalFile(path, "application/octet-stream", $"run-{id}-checkpoint.bin")
+            : NotFound($"Run {id} has no checkpoint yet; one is written after each epoch.");
+    }
+
+    static NotFound<ProblemDetails> RunNotFound(long id) => NotFound($"There is no run {id}.");
+
+    static NotFound<ProblemDetails> NotFound(string detail) =>
+        TypedResults.NotFound(new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "Not found", Detail = detail });
+}

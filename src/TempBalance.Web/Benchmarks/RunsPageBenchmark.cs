@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TempBalance.Core.Training;
+using TempBalance.Web.Data;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Benchmarks;
+
+/// <summary>
+/// `TempBalance.Web --bench-runs-page [--runs N]`: seeds N runs (default 10,000) into a fresh SQLite file in a
+/// temporary directory and prints how long the Runs page's queries take inside RunService (server time,
+/// no HTTP or rendering), cold and warm. The directory is deleted afterwards.
+/// </summary>
+public static class RunsPageBenchmark
+{
+    public const string Flag = "--bench-runs-page";
+    const int WarmIterations = 50;
+
+    public static string CreateDataDirectory() =>
+        Directory.CreateTempSubdirectory("tempbalance-bench-").FullName;
+
+    public static async Task RunAsync(IServiceProvider services, DatabaseSettings database)
+    {
+        var args = Environment.GetCommandLineArgs();
+        int runCount = args.SkipWhile(a => a != "--runs").Skip(1).Select(int.Parse).FirstOrDefault(10_000);
+        var dataDirectory = services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.DataDirectoryPath;
+        try
+        {
+            await database.MigrateAsync();
+            var seedClock = Stopwatch.StartNew();
+            await SeedAsync(services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>(), runCount);
+            Console.WriteLine($"Seeded {runCount:N0} runs into {database.ConnectionString} in {seedClock.Elapsed.TotalSeconds:F1} s");
+
+            var runs = services.GetRequiredService<RunService>();
+            (string Name, RunQuery Query)[] cases =
+            [
+                ("first page (newest first, 25 rows)", new RunQuery()),
+                ("sorted by best accuracy", new RunQuery { Sort = RunSort.BestAccuracy }),
+                ("status = Completed", new RunQuery { Statuses = [RunStatus.Completed] }),
+                ("model + dataset filter", new RunQuery { Model = "resnet18", Dataset = "cifar100" }),
+                ("search 'paper'", new RunQuery { Search = "paper" }),
+                ("tag = ablation", new RunQuery { Tag = "ablation" }),
+                ("page 200 of 25", new RunQuery { Page = 200 }),
+            ];
+            Console.WriteLine($"{"query",-38} {"rows",6} {"total",7} {"cold ms",8} {"median ms",10} {"p95 ms",8}");
+            foreach (var (name, query) in cases)
+            {
+                var clock = Stopwatch.StartNew();
+                var page = await runs.ListAsync(query);
+                double cold = clock.Elapsed.TotalMilliseconds;
+                var warm = new double[WarmIterations];
+                for (int i = 0; i < WarmIterations; i++)
+                {
+                    clock.Restart();
+                    await runs.ListAsync(query);
+                    warm[i] = clock.Elapsed.TotalMilliseconds;
+                }
+                Array.Sort(warm);
+                Console.WriteLine($"{name,-38} {page.Items.Count,6} {page.TotalCount,7} {cold,8:F1} {warm[WarmIterations / 2],10:F2} {warm[(int)(WarmIterations * 0.95)],8:F2}");
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    static async Task SeedAsync(IDbContextFactory<TempBalanceDbContext> dbFactory, int count)
+    {
+        string[] models = ["smallcnn", "resnet18", "resnet34", "vgg16", "wrn16_8"];
+        string[] datasets = ["fashion-mnist", "cifar10", "cifar100", "svhn"];
+        string[] methods = ["baseline", "tempbalance"];
+        string[][] tagSets = [[], ["paper"], ["ablation"], ["paper", "ablation"], ["quickstart"]];
+        var statuses = Enum.GetValues<RunStatus>();
+        var random = new Random(7);
+        var start = DateTime.UtcNow.AddDays(-365);
+        const int batch = 2_000;
+        for (int offset = 0; offset < count; offset += batch)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            for (int i = offset; i < Math.Min(count, offset + batch); i++)
+            {
+                var config = new TrainingConfig
+                {
+                    Model = models[random.Next(models.Length)],
+                    Dataset = datasets[random.Next(datasets.Length)],
+                    Method = methods[i % 2],
+                    Epochs = 200,
+                    Seed = 42 + i / 2 % 5,
+                };
+                var status = random.NextDouble() < 0.9 ? RunStatus.Completed : statuses[random.Next(statuses.Length)];
+                double? accuracy = status == RunStatus.Completed ? 0.6 + 0.35 * random.NextDouble() : null;
+                db.Runs.Add(new Run
+                {
+                    ConfigJson = RunJson.SerializeConfig(config),
+                    Method = config.Method,
+                    Model = config.Model,
+                    Dataset = config.Dataset,
+                    Seed = config.Seed,
+                    Epochs = config.Epochs,
+                    Status = status,
+                    CreatedAt = start.AddMinutes(i * 50.0),
+                    StartedAt = start.AddMinutes(i * 50.0 + 1),
+                    FinishedAt = status.IsFinished() ? start.AddMinutes(i * 50.0 + 45) : null,
+                    Tags = [.. tagSets[random.Next(tagSets.Length)]],
+                    Notes = random.NextDouble() < 0.3 ? "Reproducing the paper's setup with a different seed." : null,
+                    GroupId = i % 10 < 4 ? new Guid(i / 4 + 1, 0, 0, new byte[8]) : null,
+                    GroupName = i % 10 < 4 ? $"{config.Model} on {config.Dataset}: baseline vs tempbalance" : null,
+                    BestTestAccuracy = accuracy,
+                    FinalTestAccuracy = accuracy - 0.003,
+                    CompletedEpochs = status == RunStatus.Completed ? 200 : random.Next(0, 200),
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+    }
+}

@@ -1,0 +1,104 @@
+using TempBalance.Core.Training;
+
+namespace TempBalance.Web.Data;
+
+/// <summary>
+/// CancelRequested and Cancelled are different states: a running job stops at its next batch, not at once.
+/// Interrupted means the job's heartbeat stopped (a crash or a hung worker); such a run can be resumed.
+/// </summary>
+public enum RunStatus { Queued, Running, CancelRequested, Cancelled, Completed, Failed, Diverged, Interrupted }
+
+public static class RunStatuses
+{
+    public static bool IsActive(this RunStatus status) =>
+        status is RunStatus.Queued or RunStatus.Running or RunStatus.CancelRequested;
+
+    public static bool IsFinished(this RunStatus status) => !status.IsActive();
+}
+
+/// <summary>One training run. Model, dataset, method and seed are copied out of the config so the runs list can filter and sort on them.</summary>
+public sealed class Run
+{
+    public long Id { get; set; }
+    public required string ConfigJson { get; set; }
+    public required string Method { get; set; }
+    public required string Model { get; set; }
+    public required string Dataset { get; set; }
+    public int Seed { get; set; }
+    public int Epochs { get; set; }
+
+    public RunStatus Status { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+    public DateTime? HeartbeatAt { get; set; }
+    public string? ErrorMessage { get; set; }
+
+    public List<string> Tags { get; set; } = [];
+    public string? Notes { get; set; }
+
+    /// <summary>Runs created together (baseline comparison, several seeds) share a group.</summary>
+    public Guid? GroupId { get; set; }
+    public string? GroupName { get; set; }
+
+    public double? BestTestAccuracy { get; set; }
+    public double? FinalTestAccuracy { get; set; }
+
+    /// <summary>The last epoch stored (0 = initial weights); null before the first report.</summary>
+    public int? CompletedEpochs { get; set; }
+    public int? ProgressEpoch { get; set; }
+    public int? ProgressBatch { get; set; }
+    public int? BatchesPerEpoch { get; set; }
+    public double? EtaSeconds { get; set; }
+
+    /// <summary>The highest live-update sequence number written so far; a restarted app continues above it.</summary>
+    public long LastSequence { get; set; }
+
+    public List<EpochMetric> EpochMetrics { get; set; } = [];
+
+    public TrainingConfig Config => RunJson.DeserializeConfig(ConfigJson);
+}
+
+/// <summary>Losses and accuracies are null when the value was not finite (a diverging run).</summary>
+public sealed class EpochMetric
+{
+    public long RunId { get; set; }
+    public int Epoch { get; set; }
+    public double? TrainLoss { get; set; }
+    public double? TrainAccuracy { get; set; }
+    public double? TestLoss { get; set; }
+    public double? TestAccuracy { get; set; }
+    public double LearningRate { get; set; }
+    public double EpochSeconds { get; set; }
+    public double EsdSeconds { get; set; }
+    public DateTime RecordedAt { get; set; }
+}
+
+public sealed class LayerMetric
+{
+    public long RunId { get; set; }
+    public int Epoch { get; set; }
+    public int LayerIndex { get; set; }
+    public required string Name { get; set; }
+    public required string Kind { get; set; }
+    public int EigsNum { get; set; }
+    public double? Alpha { get; set; }
+    public double? D { get; set; }
+    public double? Xmin { get; set; }
+    public double? SpectralNorm { get; set; }
+    public double? AlphaWeighted { get; set; }
+    public double LearningRate { get; set; }
+    public bool Tuned { get; set; }
+
+    /// <summary>Null when the power-law fit succeeded; otherwise why it did not.</summary>
+    public string? FitError { get; set; }
+}
+
+/// <summary>A layer's log-binned eigenvalue histogram for one epoch, packed as a small blob (see <see cref="EsdHistogramBlob"/>).</summary>
+public sealed class LayerSpectrum
+{
+    public long RunId { get; set; }
+    public int Epoch { get; set; }
+    public int LayerIndex { get; set; }
+    public required byte[] Histogram { get; set; }
+}

@@ -1,0 +1,54 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace TempBalance.Web.Data;
+
+/// <summary>
+/// The app's tables. The app uses this type; <see cref="SqliteMigrationsContext"/> and
+/// <see cref="PostgresMigrationsContext"/> exist only to own one migration set per provider.
+/// </summary>
+public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Run> Runs => Set<Run>();
+    public DbSet<EpochMetric> EpochMetrics => Set<EpochMetric>();
+    public DbSet<LayerMetric> LayerMetrics => Set<LayerMetric>();
+    public DbSet<LayerSpectrum> LayerSpectra => Set<LayerSpectrum>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Run>(run =>
+        {
+            run.Property(r => r.Status).HasConversion<string>().HasMaxLength(20);
+            run.Property(r => r.Method).HasMaxLength(40);
+            run.Property(r => r.Model).HasMaxLength(80);
+            run.Property(r => r.Dataset).HasMaxLength(80);
+            run.Property(r => r.GroupName).HasMaxLength(200);
+            run.Property(r => r.ErrorMessage).HasMaxLength(4000);
+            run.Ignore(r => r.Config);
+            run.HasIndex(r => r.Status);
+            run.HasIndex(r => r.CreatedAt);
+            run.HasIndex(r => r.Method);
+            run.HasIndex(r => r.Model);
+            run.HasIndex(r => r.Dataset);
+            run.HasIndex(r => r.GroupId);
+            run.HasMany(r => r.EpochMetrics).WithOne().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        // Composite keys (run, epoch[, layer]) are also the indexes every per-run query uses.
+        modelBuilder.Entity<EpochMetric>().HasKey(e => new { e.RunId, e.Epoch });
+
+        modelBuilder.Entity<LayerMetric>(layer =>
+        {
+            layer.HasKey(l => new { l.RunId, l.Epoch, l.LayerIndex });
+            layer.Property(l => l.Name).HasMaxLength(200);
+            layer.Property(l => l.Kind).HasMaxLength(40);
+            layer.Property(l => l.FitError).HasMaxLength(1000);
+            layer.HasOne<Run>().WithMany().HasForeignKey(l => l.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<LayerSpectrum>(spectrum =>
+        {
+            spectrum.HasKey(s => new { s.RunId, s.Epoch, s.LayerIndex });
+            spectrum.HasOne<Run>().WithMany().HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+    }
+}

@@ -1,0 +1,302 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TempBalance.Core.Training;
+using TempBalance.Web.Data;
+using TempBalance.Web.Live;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Jobs;
+
+/// <summary>
+/// The Hangfire job that trains one run. It takes only the run id: the config and state live in the database,
+/// the weights in {DataDirectory}/runs/{id}/checkpoint.bin, so a re-queued job continues where the last stopped.
+/// Per epoch it stores the metrics in one SaveChanges and only then publishes them live.
+/// </summary>
+public sealed class TrainingJob(
+    IDbContextFactory<TempBalanceDbContext> dbFactory,
+    TrainingUpdates updates,
+    RunCancellations cancellations,
+    IOptions<TempBalanceWebOptions> options,
+    ILogger<TrainingJob> logger)
+{
+    public const string Queue = "training";
+
+    // Live batch progress is for humans watching a progress bar; more than a few per second is noise.
+    static readonly TimeSpan BatchMessageInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <param name="shutdown">Supplied by Hangfire: fires when the server stops (the run stays Running and is resumed on the next start).</param>
+    [Queue(Queue)]
+    [AutomaticRetry(Attempts = 0)]
+    public async Task RunAsync(long runId, CancellationToken shutdown)
+    {
+        var settings = options.Value;
+        var run = await ClaimAsync(runId, settings, shutdown);
+        if (run is null) return;
+
+        var config = run.Config;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
+        using var registration = cancellations.Register(runId, stop);
+        var progress = new LatestProgress();
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(runId, settings.HeartbeatInterval, progress, stop, heartbeatStop.Token);
+
+        TrainingResult? result = null;
+        Exception? failure = null;
+        try
+        {
+            var trainer = new Trainer(config, settings.RunDirectory(runId), settings.DatasetRootPath);
+            var lastBatchMessage = DateTime.MinValue;
+            trainer.BatchCompleted += batch =>
+            {
+                progress.Batch = batch;
+                var now = DateTime.UtcNow;
+                if (now - lastBatchMessage < BatchMessageInterval && batch.Batch != batch.BatchesPerEpoch) return;
+                lastBatchMessage = now;
+                updates.Publish(new BatchProgressUpdate(runId, updates.NextSequence(runId, 0), batch.Epoch, batch.Batch,
+                    batch.BatchesPerEpoch, batch.Loss, batch.Accuracy, batch.ImagesPerSecond, batch.Eta.TotalSeconds));
+            };
+            trainer.EpochCompleted += report => StoreEpoch(runId, config.Epochs, report, publish: true);
+            logger.LogInformation("Run {RunId}: training {Model} on {Dataset} with {Method} for {Epochs} epochs",
+                runId, config.Model, config.Dataset, config.Method, config.Epochs);
+            result = await Task.Run(() => trainer.Run(stop.Token), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync();
+            await heartbeat;
+        }
+
+        if (result is not null) BackfillEpochs(runId, config.Epochs, result.Epochs);
+        await FinishAsync(runId, result, failure, shutdown.IsCancellationRequested);
+    }
+
+    /// <summary>
+    /// Moves the run to Running unless another job has it. Queued runs are claimed; a Running or Interrupted run
+    /// only when its heartbeat is stale (its job died, and this is Hangfire re-delivering it).
+    /// </summary>
+    async Task<Run?> ClaimAsync(long runId, TempBalanceWebOptions settings, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
+        if (run is null)
+        {
+            logger.LogWarning("Run {RunId} does not exist; nothing to train", runId);
+            return null;
+        }
+        var staleBefore = DateTime.UtcNow - settings.StaleRunTimeout;
+        bool claimable = run.Status == RunStatus.Queued
+            || (run.Status is RunStatus.Running or RunStatus.Interrupted && (run.HeartbeatAt is null || run.HeartbeatAt < staleBefore));
+        if (!claimable)
+        {
+            logger.LogInformation("Run {RunId} is {Status}; this job does not start it", runId, run.Status);
+            return null;
+        }
+
+        var now = DateTime.UtcNow;
+        var sequence = updates.NextSequence(runId, run.LastSequence);
+        int claimed = await db.Runs
+            .Where(r => r.Id == runId && r.Status == run.Status && r.HeartbeatAt == run.HeartbeatAt)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, RunStatus.Running)
+                .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
+                .SetProperty(r => r.HeartbeatAt, now)
+                .SetProperty(r => r.ErrorMessage, (string?)null)
+                .SetProperty(r => r.LastSequence, sequence), cancellationToken);
+        if (claimed == 0)
+        {
+            logger.LogInformation("Run {RunId} was claimed by another job", runId);
+            return null;
+        }
+        updates.Publish(new StatusChangedUpdate(runId, sequence, RunStatus.Running, null));
+        return run;
+    }
+
+    /// <summary>
+    /// Stores one epoch report: epoch row, layer rows, spectra and the run's summary columns in one SaveChanges.
+    /// Rows of that epoch are replaced, so an epoch reported again after a restart is never stored twice.
+    /// </summary>
+    void StoreEpoch(long runId, int plannedEpochs, EpochReport report, bool publish)
+    {
+        using var db = dbFactory.CreateDbContext();
+        using var transaction = db.Database.BeginTransaction();
+        db.EpochMetrics.Where(e => e.RunId == runId && e.Epoch == report.Epoch).ExecuteDelete();
+        db.LayerMetrics.Where(l => l.RunId == runId && l.Epoch == report.Epoch).ExecuteDelete();
+        db.LayerSpectra.Where(s => s.RunId == runId && s.Epoch == report.Epoch).ExecuteDelete();
+
+        var run = db.Runs.Single(r => r.Id == runId);
+        var now = DateTime.UtcNow;
+        var epoch = new EpochMetric
+        {
+            RunId = runId,
+            Epoch = report.Epoch,
+            TrainLoss = Finite(report.TrainLoss),
+            TrainAccuracy = Finite(report.TrainAccuracy),
+            TestLoss = Finite(report.TestLoss),
+            TestAccuracy = Finite(report.TestAccuracy),
+            LearningRate = report.LearningRate,
+            EpochSeconds = report.EpochSeconds,
+            EsdSeconds = report.EsdSeconds,
+            RecordedAt = now,
+        };
+        var layers = report.Layers.Select(l => new LayerMetric
+        {
+            RunId = runId,
+            Epoch = report.Epoch,
+            LayerIndex = l.Index,
+            Name = l.Name,
+            Kind = l.Kind,
+            EigsNum = l.EigsNum,
+            Alpha = Finite(l.Alpha),
+            D = Finite(l.D),
+            Xmin = Finite(l.Xmin),
+            SpectralNorm = Finite(l.SpectralNorm),
+            AlphaWeighted = Finite(l.AlphaWeighted),
+            LearningRate = l.LearningRate,
+            Tuned = l.Tuned,
+            FitError = l.FitError,
+        }).ToList();
+        db.EpochMetrics.Add(epoch);
+        db.LayerMetrics.AddRange(layers);
+        db.LayerSpectra.AddRange(report.Layers.Select(l => new LayerSpectrum
+        {
+            RunId = runId,
+            Epoch = report.Epoch,
+            LayerIndex = l.Index,
+            Histogram = EsdHistogramBlob.Pack(l.Histogram),
+        }));
+
+        // Best accuracy counts trained epochs only; epoch 0 is the untrained network.
+        if (report.Epoch >= 1 && epoch.TestAccuracy is { } accuracy)
+        {
+            run.BestTestAccuracy = Math.Max(run.BestTestAccuracy ?? double.MinValue, accuracy);
+            if (report.Epoch >= (run.CompletedEpochs ?? -1)) run.FinalTestAccuracy = accuracy;
+        }
+        run.CompletedEpochs = Math.Max(run.CompletedEpochs ?? -1, report.Epoch);
+        run.HeartbeatAt = now;
+        long epochSequence = 0, layerSequence = 0;
+        if (publish)
+        {
+            epochSequence = updates.NextSequence(runId, run.LastSequence);
+            layerSequence = updates.NextSequence(runId, epochSequence);
+            run.LastSequence = layerSequence;
+        }
+        db.SaveChanges();
+        transaction.Commit();
+
+        if (!publish) return;
+        updates.Publish(new EpochCompletedUpdate(runId, epochSequence, plannedEpochs, epoch.ToPoint()));
+        updates.Publish(new LayerMetricsUpdate(runId, layerSequence, report.Epoch, layers.Select(l => l.ToPoint()).ToList()));
+    }
+
+    /// <summary>
+    /// The trainer checkpoints before it reports an epoch, so a crash between the two leaves an epoch in the
+    /// checkpoint that the database lacks; the final result lists every epoch, so store the missing ones now.
+    /// </summary>
+    void BackfillEpochs(long runId, int plannedEpochs, IReadOnlyList<EpochReport> epochs)
+    {
+        using var db = dbFactory.CreateDbContext();
+        var stored = db.EpochMetrics.Where(e => e.RunId == runId).Select(e => e.Epoch).ToHashSet();
+        foreach (var report in epochs.Where(e => !stored.Contains(e.Epoch)))
+        {
+            logger.LogInformation("Run {RunId}: storing epoch {Epoch} that was checkpointed but not yet stored", runId, report.Epoch);
+            StoreEpoch(runId, plannedEpochs, report, publish: true);
+        }
+    }
+
+    async Task FinishAsync(long runId, TrainingResult? result, Exception? failure, bool shuttingDown)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync();
+        var run = await db.Runs.SingleAsync(r => r.Id == runId);
+        bool cancelRequested = run.Status == RunStatus.CancelRequested;
+        RunStatus status;
+        string? message;
+        if (failure is not null)
+        {
+            status = RunStatus.Failed;
+            message = failure is ArgumentException or FileNotFoundException or InvalidDataException
+                ? failure.Message
+                : $"{failure.GetType().Name}: {failure.Message}";
+            logger.LogError(failure, "Run {RunId} failed", runId);
+        }
+        else
+        {
+            (status, message) = result!.Outcome switch
+            {
+                RunOutcome.Completed => (RunStatus.Completed, result.Message),
+                RunOutcome.Diverged => (RunStatus.Diverged, result.Message),
+                _ when cancelRequested || !shuttingDown => (RunStatus.Cancelled, result.Message),
+                // Stopped by the app shutting down, not by a user: stays Running; the next start resumes it.
+                _ => (RunStatus.Running, result.Message),
+            };
+        }
+
+        if (status == RunStatus.Running)
+        {
+            logger.LogInformation("Run {RunId} stopped because the app is shutting down; it resumes from its checkpoint on the next start", runId);
+            return;
+        }
+        run.Status = status;
+        run.ErrorMessage = message is null ? null : message.Length > 4000 ? message[..4000] : message;
+        run.FinishedAt = DateTime.UtcNow;
+        run.ProgressBatch = null;
+        run.EtaSeconds = null;
+        run.LastSequence = updates.NextSequence(runId, run.LastSequence);
+        await db.SaveChangesAsync();
+        updates.Publish(new StatusChangedUpdate(runId, run.LastSequence, status, run.ErrorMessage));
+        logger.LogInformation("Run {RunId} finished: {Status} {Message}", runId, status, message);
+    }
+
+    /// <summary>
+    /// Every interval: records that the job is alive with its latest progress, and stops training when the
+    /// database says cancel was requested (by a request on another instance, or one that missed this process).
+    /// </summary>
+    async Task HeartbeatAsync(long runId, TimeSpan interval, LatestProgress progress, CancellationTokenSource stop, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    var batch = progress.Batch;
+                    var now = DateTime.UtcNow;
+                    long sequence = updates.CurrentSequence(runId);
+                    await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                    await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
+                        .SetProperty(r => r.HeartbeatAt, now)
+                        .SetProperty(r => r.ProgressEpoch, r => batch == null ? r.ProgressEpoch : batch.Epoch)
+                        .SetProperty(r => r.ProgressBatch, r => batch == null ? r.ProgressBatch : batch.Batch)
+                        .SetProperty(r => r.BatchesPerEpoch, r => batch == null ? r.BatchesPerEpoch : batch.BatchesPerEpoch)
+                        .SetProperty(r => r.EtaSeconds, r => batch == null ? r.EtaSeconds : batch.Eta.TotalSeconds)
+                        .SetProperty(r => r.LastSequence, r => sequence > r.LastSequence ? sequence : r.LastSequence), cancellationToken);
+                    var status = await db.Runs.Where(r => r.Id == runId).Select(r => r.Status).SingleAsync(cancellationToken);
+                    if (status == RunStatus.CancelRequested && !stop.IsCancellationRequested)
+                    {
+                        logger.LogInformation("Run {RunId}: cancel requested; stopping after the current batch", runId);
+                        await stop.CancelAsync();
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Run {RunId}: heartbeat failed; retrying in {Interval}", runId, interval);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+
+    sealed class LatestProgress
+    {
+        public volatile BatchProgress? Batch;
+    }
+}

@@ -1,0 +1,61 @@
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Dashboard;
+using Hangfire.InMemory;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using TempBalance.Core;
+using TempBalance.Web.Data;
+
+namespace TempBalance.Web.Jobs;
+
+/// <summary>Hangfire wiring: storage, the training queue's server, start-up recovery, the stale-run sweeper and the dashboard.</summary>
+public static class TrainingQueue
+{
+    public static void AddTrainingQueue(this IHostApplicationBuilder builder, TempBalanceWebOptions options, DatabaseSettings database)
+    {
+        // Storage and activator are registered per host: UseInMemoryStorage() and Hangfire's defaults set
+        // process-wide globals, which would make two hosts in one process (tests) share one queue.
+        JobStorage storage = database.UsePostgres ? PostgresStorage(database.ConnectionString) : new InMemoryStorage();
+        builder.Services.AddSingleton(storage);
+        builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        builder.Services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+        builder.Services.AddHangfireServer(server =>
+        {
+            server.Queues = [TrainingJob.Queue];
+            server.WorkerCount = options.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+        });
+
+        builder.Services.AddTransient<TrainingJob>();
+        builder.Services.AddSingleton<RunRecovery>();
+        builder.Services.AddHostedService<StaleRunSweeper>();
+    }
+
+    static PostgreSqlStorage PostgresStorage(string connectionString)
+    {
+        var storageOptions = new PostgreSqlStorageOptions
+        {
+            // With the default fixed 30-minute timeout, long trainings would be delivered again while still running.
+            UseSlidingInvisibilityTimeout = true,
+            PrepareSchemaIfNecessary = true,
+        };
+        return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);
+    }
+
+    public static void MapTrainingQueueDashboard(this WebApplication app, TempBalanceWebOptions options)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = options.Hangfire.AllowRemote ? [new AllowAllDashboardRequests()] : [new LocalRequestsOnlyAuthorizationFilter()],
+            DashboardTitle = "TempBalance jobs",
+        });
+    }
+
+    sealed class AllowAllDashboardRequests : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => true;
+    }
+}

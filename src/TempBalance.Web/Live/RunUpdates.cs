@@ -1,0 +1,20 @@
+using TempBalance.Web.Data;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Live;
+
+/// <summary>
+/// A live message about one run. Sequence grows by at least one per message of that run, across restarts,
+/// so a client that sees a gap refetches with GET /api/runs/{id}/epochs?sinceEpoch=.
+/// </summary>
+public abstract record RunUpdate(long RunId, long Sequence);
+
+public sealed record EpochCompletedUpdate(long RunId, long Sequence, int Epochs, EpochPoint Epoch) : RunUpdate(RunId, Sequence);
+
+public sealed record LayerMetricsUpdate(long RunId, long Sequence, int Epoch, IReadOnlyList<LayerPoint> Layers) : RunUpdate(RunId, Sequence);
+
+public sealed record BatchProgressUpdate(
+    long RunId, long Sequence, int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy,
+    double ImagesPerSecond, double EtaSeconds) : RunUpdate(RunId, Sequence);
+
+public sealed record StatusChangedUpdate(long RunId, long Sequence, RunStatus Status, string? Message) : RunUpdate(RunId, Sequence);

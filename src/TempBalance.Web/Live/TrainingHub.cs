@@ -1,0 +1,59 @@
+using System.Threading.Channels;
+using Microsoft.AspNetCore.SignalR;
+
+namespace TempBalance.Web.Live;
+
+/// <summary>
+/// SignalR hub at /hubs/training for clients outside the Blazor circuit. Clients call JoinRun(runId) and
+/// receive EpochCompleted, LayerMetrics, BatchProgress and StatusChanged. Groups live in memory: a client
+/// re-joins after reconnecting and refetches what it missed (JoinRun returns the run's current sequence).
+/// </summary>
+public sealed class TrainingHub(TrainingUpdates updates) : Hub
+{
+    public static string GroupName(long runId) => $"run-{runId}";
+
+    public async Task<long> JoinRun(long runId)
+    {
+        await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(runId));
+        return updates.CurrentSequence(runId);
+    }
+
+    public Task LeaveRun(long runId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupName(runId));
+}
+
+/// <summary>Forwards every published update to its run's SignalR group, one at a time so each group sees them in order.</summary>
+public sealed class TrainingHubBroadcaster(TrainingUpdates updates, IHubContext<TrainingHub> hub, ILogger<TrainingHubBroadcaster> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var queue = Channel.CreateUnbounded<RunUpdate>(new UnboundedChannelOptions { SingleReader = true });
+        using var subscription = updates.SubscribeAll(update => queue.Writer.TryWrite(update));
+        try
+        {
+            await foreach (var update in queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await hub.Clients.Group(TrainingHub.GroupName(update.RunId)).SendAsync(MethodName(update), update, stoppingToken);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Could not send {Update} of run {RunId} to SignalR clients", update.GetType().Name, update.RunId);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    public static string MethodName(RunUpdate update) => update switch
+    {
+        EpochCompletedUpdate => "EpochCompleted",
+        LayerMetricsUpdate => "LayerMetrics",
+        BatchProgressUpdate => "BatchProgress",
+        StatusChangedUpdate => "StatusChanged",
+        _ => throw new ArgumentOutOfRangeException(nameof(update), update.GetType().Name, "Unknown update type."),
+    };
+}

@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text;
+
+namespace TempBalance.Web.Runs;
+
+/// <summary>CSV tables of a run's stored metrics (invariant culture, one header row, empty cells for missing values).</summary>
+public static class RunExport
+{
+    public static string EpochsCsv(IEnumerable<EpochPoint> epochs)
+    {
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,epoch_seconds,esd_seconds\n");
+        foreach (var e in epochs)
+            AppendRow(csv, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds);
+        return csv.ToString();
+    }
+
+    public static string LayersCsv(IEnumerable<LayerPoint> layers)
+    {
+        var csv = new StringBuilder("epoch,layer_index,layer_name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned,fit_error\n");
+        foreach (var l in layers)
+            AppendRow(csv, l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,
+                l.LearningRate, l.Tuned, l.FitError);
+        return csv.ToString();
+    }
+
+    static void AppendRow(StringBuilder csv, params object?[] cells)
+    {
+        csv.AppendJoin(',', cells.Select(Cell));
+        csv.Append('\n');
+    }
+
+    static string Cell(object? value) => value switch
+    {
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        string s when s.IndexOfAny([',', '"', '\n', '\r']) >= 0 => "\"" + s.Replace("\"", "\"\"") + "\"",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+}

@@ -1,0 +1,130 @@
+using TempBalance.Core.Training;
+using TempBalance.Web.Data;
+
+namespace TempBalance.Web.Runs;
+
+/// <summary>What POST /api/runs and the New run form send.</summary>
+public sealed record NewRunRequest
+{
+    public TrainingConfig Config { get; init; } = new();
+    public IReadOnlyList<string>? Tags { get; init; }
+    public string? Notes { get; init; }
+
+    /// <summary>Also queue the same setup with the other method ("baseline" or "tempbalance").</summary>
+    public bool CompareWithBaseline { get; init; }
+
+    /// <summary>Queue this many runs with seeds Seed, Seed+1, ... (per method).</summary>
+    public int Seeds { get; init; } = 1;
+
+    /// <summary>Name of the group when more than one run is created; a descriptive default otherwise.</summary>
+    public string? GroupName { get; init; }
+}
+
+/// <summary>Either field errors (keys are camelCase paths such as "config.epochs") or the new runs.</summary>
+public sealed record CreateRunsResult(IReadOnlyDictionary<string, string[]> Errors, IReadOnlyList<long> RunIds, Guid? GroupId)
+{
+    public bool Succeeded => Errors.Count == 0;
+}
+
+public enum RunSort { Created, Status, Method, Model, Dataset, BestAccuracy, FinalAccuracy, Epochs, Id }
+
+/// <summary>A page request for the runs list. Page is 1-based.</summary>
+public sealed record RunQuery
+{
+    public int Page { get; init; } = 1;
+    public int PageSize { get; init; } = 25;
+    public RunSort Sort { get; init; } = RunSort.Created;
+    public bool Descending { get; init; } = true;
+    public IReadOnlyList<RunStatus>? Statuses { get; init; }
+    public string? Method { get; init; }
+    public string? Model { get; init; }
+    public string? Dataset { get; init; }
+
+    /// <summary>Matches model, dataset, method, group name, notes, tags (case-insensitive) or the run id.</summary>
+    public string? Search { get; init; }
+
+    public string? Tag { get; init; }
+    public Guid? GroupId { get; init; }
+
+    public const int MaxPageSize = 500;
+}
+
+public sealed record RunPage(IReadOnlyList<RunSummary> Items, int TotalCount, int Page, int PageSize);
+
+/// <summary>One row of the runs list. CompletedEpochs is the last stored epoch (0 = initial weights).</summary>
+public sealed record RunSummary(
+    long Id,
+    RunStatus Status,
+    string Method,
+    string Model,
+    string Dataset,
+    int Seed,
+    int Epochs,
+    int? CompletedEpochs,
+    double? BestTestAccuracy,
+    double? FinalTestAccuracy,
+    IReadOnlyList<string> Tags,
+    Guid? GroupId,
+    string? GroupName,
+    DateTime CreatedAt,
+    DateTime? StartedAt,
+    DateTime? FinishedAt,
+    RunProgress? Progress,
+    string? ErrorMessage);
+
+/// <summary>Where a running run is inside its current epoch, as of its last heartbeat or batch message.</summary>
+public sealed record RunProgress(int Epoch, int Batch, int BatchesPerEpoch, double? EtaSeconds);
+
+public sealed record RunDetails(
+    RunSummary Summary,
+    TrainingConfig Config,
+    string? Notes,
+    DateTime? HeartbeatAt,
+    long LastSequence,
+    bool HasCheckpoint);
+
+public sealed record EpochPoint(
+    int Epoch,
+    double? TrainLoss,
+    double? TrainAccuracy,
+    double? TestLoss,
+    double? TestAccuracy,
+    double LearningRate,
+    double EpochSeconds,
+    double EsdSeconds);
+
+public sealed record LayerPoint(
+    int Epoch,
+    int LayerIndex,
+    string Name,
+    string Kind,
+    int EigsNum,
+    double? Alpha,
+    double? D,
+    double? Xmin,
+    double? SpectralNorm,
+    double? AlphaWeighted,
+    double LearningRate,
+    bool Tuned,
+    string? FitError);
+
+/// <summary>Everything the ESD plot of one layer at one epoch needs: the histogram and the fitted power law.</summary>
+public sealed record SpectrumView(LayerPoint Layer, double[] Log10BinEdges, int[] Counts);
+
+/// <summary>The outcome of cancel or resume: done, no such run, or not possible in the run's state (with why).</summary>
+public sealed record RunTransition(RunTransitionOutcome Outcome, RunStatus? Status, string? Message)
+{
+    public static readonly RunTransition NotFound = new(RunTransitionOutcome.NotFound, null, null);
+}
+
+public enum RunTransitionOutcome { Done, NotFound, Conflict }
+
+public static class RunMapping
+{
+    public static EpochPoint ToPoint(this EpochMetric e) =>
+        new(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds);
+
+    public static LayerPoint ToPoint(this LayerMetric l) =>
+        new(l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,
+            l.LearningRate, l.Tuned, l.FitError);
+}

@@ -1,0 +1,302 @@
+using Hangfire;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using TempBalance.Core.Training;
+using TempBalance.Web.Data;
+using TempBalance.Web.Jobs;
+using TempBalance.Web.Live;
+
+namespace TempBalance.Web.Runs;
+
+/// <summary>
+/// Everything pages and the HTTP API do with runs: create (validated), list, read metrics, cancel, resume.
+/// A singleton that opens one short-lived DbContext per call, so Blazor components may call it concurrently.
+/// </summary>
+public sealed class RunService(
+    IDbContextFactory<TempBalanceDbContext> dbFactory,
+    IBackgroundJobClient jobs,
+    TrainingUpdates updates,
+    RunCancellations cancellations,
+    IOptions<TempBalanceWebOptions> options,
+    ILogger<RunService> logger)
+{
+    public const int MaxSeeds = 20;
+    public const int MaxTags = 20;
+    public const int MaxTagLength = 40;
+    public const int MaxNotesLength = 20_000;
+
+    public async Task<CreateRunsResult> CreateAsync(NewRunRequest request, CancellationToken cancellationToken = default)
+    {
+        var errors = RunRequestValidation.Validate(request, options.Value.DatasetRootPath);
+        if (errors.Count > 0) return new CreateRunsResult(errors, [], null);
+
+        var tags = NormalizeTags(request.Tags);
+        string[] methods = request.CompareWithBaseline ? ["baseline", "tempbalance"] : [request.Config.Method.Trim().ToLowerInvariant()];
+        // Seed-major order: with one worker the methods alternate, so a half-finished group is already comparable.
+        var configs = Enumerable.Range(0, request.Seeds)
+            .SelectMany(offset => methods.Select(method => request.Config with { Method = method, Seed = request.Config.Seed + offset }))
+            .ToList();
+        Guid? groupId = configs.Count > 1 ? Guid.NewGuid() : null;
+        string? groupName = groupId is null ? null
+            : string.IsNullOrWhiteSpace(request.GroupName) ? DefaultGroupName(request) : request.GroupName.Trim();
+
+        var now = DateTime.UtcNow;
+        var runs = configs.Select(config => new Run
+        {
+            ConfigJson = RunJson.SerializeConfig(config),
+            Method = config.Method,
+            Model = config.Model.Trim().ToLowerInvariant(),
+            Dataset = config.Dataset.Trim().ToLowerInvariant(),
+            Seed = config.Seed,
+            Epochs = config.Epochs,
+            Status = RunStatus.Queued,
+            CreatedAt = now,
+            Tags = [.. tags],
+            Notes = string.IsNullOrWhiteSpace(request.Notes) ? null : request.Notes,
+            GroupId = groupId,
+            GroupName = groupName,
+        }).ToList();
+
+        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        {
+            db.Runs.AddRange(runs);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        foreach (var run in runs)
+        {
+            jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, CancellationToken.None));
+            updates.Publish(new StatusChangedUpdate(run.Id, updates.NextSequence(run.Id, 0), RunStatus.Queued, null));
+        }
+        logger.LogInformation("Queued runs {RunIds} ({Model} on {Dataset}, group {GroupId})",
+            runs.Select(r => r.Id), runs[0].Model, runs[0].Dataset, groupId);
+        return new CreateRunsResult(new Dictionary<string, string[]>(), runs.Select(r => r.Id).ToList(), groupId);
+    }
+
+    static string DefaultGroupName(NewRunRequest request)
+    {
+        var what = request.CompareWithBaseline ? "baseline vs tempbalance" : request.Config.Method;
+        var seeds = request.Seeds > 1 ? $", {request.Seeds} seeds" : "";
+        return $"{request.Config.Model} on {request.Config.Dataset}: {what}{seeds}";
+    }
+
+    internal static List<string> NormalizeTags(IEnumerable<string>? tags) =>
+        (tags ?? []).Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+
+    public async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
+    {
+        int pageSize = Math.Clamp(query.PageSize, 1, RunQuery.MaxPageSize);
+        int page = Math.Max(1, query.Page);
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var runs = Filter(db.Runs.AsNoTracking(), query);
+        int total = await runs.CountAsync(cancellationToken);
+        var rows = await Sort(runs, query.Sort, query.Descending)
+            .Skip((page - 1) * pageSize)
+            .Take(pageSize)
+            .Select(SummaryProjection)
+            .ToListAsync(cancellationToken);
+        return new RunPage(rows, total, page, pageSize);
+    }
+
+    static IQueryable<Run> Filter(IQueryable<Run> runs, RunQuery query)
+    {
+        if (query.Statuses is { Count: > 0 } statuses) runs = runs.Where(r => statuses.Contains(r.Status));
+        if (!string.IsNullOrWhiteSpace(query.Method)) { var m = query.Method.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Method == m); }
+        if (!string.IsNullOrWhiteSpace(query.Model)) { var m = query.Model.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Model == m); }
+        if (!string.IsNullOrWhiteSpace(query.Dataset)) { var d = query.Dataset.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Dataset == d); }
+        if (!string.IsNullOrWhiteSpace(query.Tag)) { var t = query.Tag.Trim(); runs = runs.Where(r => r.Tags.Contains(t)); }
+        if (query.GroupId is { } groupId) runs = runs.Where(r => r.GroupId == groupId);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var s = query.Search.Trim().ToLowerInvariant();
+            long? id = long.TryParse(s.TrimStart('#'), out var parsed) ? parsed : null;
+            runs = runs.Where(r => r.Id == id
+                || r.Model.Contains(s) || r.Dataset.Contains(s) || r.Method.Contains(s)
+                || (r.GroupName != null && r.GroupName.ToLower().Contains(s))
+                || (r.Notes != null && r.Notes.ToLower().Contains(s))
+                || r.Tags.Any(t => t.ToLower().Contains(s)));
+        }
+        return runs;
+    }
+
+    static IQueryable<Run> Sort(IQueryable<Run> runs, RunSort sort, bool desc) => sort switch
+    {
+        RunSort.Status => desc ? runs.OrderByDescending(r => r.Status).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Status).ThenBy(r => r.Id),
+        RunSort.Method => desc ? runs.OrderByDescending(r => r.Method).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Method).ThenBy(r => r.Id),
+        RunSort.Model => desc ? runs.OrderByDescending(r => r.Model).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Model).ThenBy(r => r.Id),
+        RunSort.Dataset => desc ? runs.OrderByDescending(r => r.Dataset).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Dataset).ThenBy(r => r.Id),
+        RunSort.BestAccuracy => desc ? runs.OrderByDescending(r => r.BestTestAccuracy).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.BestTestAccuracy).ThenBy(r => r.Id),
+        RunSort.FinalAccuracy => desc ? runs.OrderByDescending(r => r.FinalTestAccuracy).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.FinalTestAccuracy).ThenBy(r => r.Id),
+        RunSort.Epochs => desc ? runs.OrderByDescending(r => r.Epochs).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Epochs).ThenBy(r => r.Id),
+        RunSort.Id => desc ? runs.OrderByDescending(r => r.Id) : runs.OrderBy(r => r.Id),
+        _ => desc ? runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id),
+    };
+
+    static readonly System.Linq.Expressions.Expression<Func<Run, RunSummary>> SummaryProjection = r => new RunSummary(
+        r.Id, r.Status, r.Method, r.Model, r.Dataset, r.Seed, r.Epochs, r.CompletedEpochs,
+        r.BestTestAccuracy, r.FinalTestAccuracy, r.Tags, r.GroupId, r.GroupName,
+        r.CreatedAt, r.StartedAt, r.FinishedAt,
+        r.ProgressEpoch != null && r.ProgressBatch != null && r.BatchesPerEpoch != null
+            ? new RunProgress(r.ProgressEpoch.Value, r.ProgressBatch.Value, r.BatchesPerEpoch.Value, r.EtaSeconds)
+            : null,
+        r.ErrorMessage);
+
+    static readonly Func<Run, RunSummary> ToSummary = SummaryProjection.Compile();
+
+    public async Task<RunDetails?> GetAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null) return null;
+        return new RunDetails(ToSummary(run), run.Config, run.Notes, run.HeartbeatAt,
+            Math.Max(run.LastSequence, updates.CurrentSequence(id)), File.Exists(options.Value.CheckpointPath(id)));
+    }
+
+    /// <summary>Several runs for the Compare page, in the order asked; unknown ids are left out.</summary>
+    public async Task<IReadOnlyList<RunSummary>> GetManyAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(SummaryProjection).ToListAsync(cancellationToken);
+        var byId = rows.ToDictionary(r => r.Id);
+        return ids.Where(byId.ContainsKey).Select(id => byId[id]).ToList();
+    }
+
+    /// <summary>Epoch metrics after <paramref name="sinceEpoch"/> (all when null), in epoch order; null when the run does not exist.</summary>
+    public async Task<IReadOnlyList<EpochPoint>?> GetEpochsAsync(long id, int? sinceEpoch = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return null;
+        var since = sinceEpoch ?? -1;
+        var rows = await db.EpochMetrics.AsNoTracking()
+            .Where(e => e.RunId == id && e.Epoch > since)
+            .OrderBy(e => e.Epoch)
+            .ToListAsync(cancellationToken);
+        return rows.Select(e => e.ToPoint()).ToList();
+    }
+
+    /// <summary>Epoch metrics of several runs (Compare page), keyed by run id.</summary>
+    public async Task<IReadOnlyDictionary<long, IReadOnlyList<EpochPoint>>> GetEpochsAsync(IReadOnlyCollection<long> ids, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var rows = await db.EpochMetrics.AsNoTracking()
+            .Where(e => ids.Contains(e.RunId))
+            .OrderBy(e => e.RunId).ThenBy(e => e.Epoch)
+            .ToListAsync(cancellationToken);
+        return ids.ToDictionary(id => id, id => (IReadOnlyList<EpochPoint>)rows.Where(e => e.RunId == id).Select(e => e.ToPoint()).ToList());
+    }
+
+    /// <summary>
+    /// Layer metrics of one epoch (<paramref name="epoch"/>), or of every epoch after <paramref name="sinceEpoch"/>,
+    /// or of all epochs; ordered by epoch then layer. Null when the run does not exist.
+    /// </summary>
+    public async Task<IReadOnlyList<LayerPoint>?> GetLayersAsync(long id, int? epoch = null, int? sinceEpoch = null, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return null;
+        var layers = db.LayerMetrics.AsNoTracking().Where(l => l.RunId == id);
+        if (epoch is { } only) layers = layers.Where(l => l.Epoch == only);
+        else if (sinceEpoch is { } since) layers = layers.Where(l => l.Epoch > since);
+        var rows = await layers.OrderBy(l => l.Epoch).ThenBy(l => l.LayerIndex).ToListAsync(cancellationToken);
+        return rows.Select(l => l.ToPoint()).ToList();
+    }
+
+    /// <summary>The ESD histogram and fit of one layer at one epoch; null when the run, epoch or layer has none.</summary>
+    public async Task<SpectrumView?> GetSpectrumAsync(long id, int epoch, int layerIndex, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var layer = await db.LayerMetrics.AsNoTracking()
+            .FirstOrDefaultAsync(l => l.RunId == id && l.Epoch == epoch && l.LayerIndex == layerIndex, cancellationToken);
+        var spectrum = await db.LayerSpectra.AsNoTracking()
+            .FirstOrDefaultAsync(s => s.RunId == id && s.Epoch == epoch && s.LayerIndex == layerIndex, cancellationToken);
+        if (layer is null || spectrum is null) return null;
+        var histogram = EsdHistogramBlob.Unpack(spectrum.Histogram);
+        return new SpectrumView(layer.ToPoint(), histogram.Log10BinEdges, histogram.Counts);
+    }
+
+    public async Task<bool> UpdateAnnotationsAsync(long id, IReadOnlyList<string>? tags, string? notes, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
+        if (run is null) return false;
+        if (tags is not null) run.Tags = NormalizeTags(tags);
+        if (notes is not null) run.Notes = notes.Length == 0 ? null : notes;
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// A queued run is cancelled at once; a running one becomes CancelRequested and its job stops at the next
+    /// batch and marks it Cancelled. Cancelling twice is fine; cancelling a finished run is a conflict.
+    /// </summary>
+    public async Task<RunTransition> CancelAsync(long id, CancellationToken cancellationToken = default)
+    {
+        // The job may move the run from Queued to Running meanwhile: update only from the state we read, else read again.
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+            var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
+                .Select(r => new { r.Status, r.LastSequence }).FirstOrDefaultAsync(cancellationToken);
+            if (run is null) return RunTransition.NotFound;
+            if (run.Status == RunStatus.CancelRequested)
+            {
+                cancellations.RequestCancel(id);
+                return new RunTransition(RunTransitionOutcome.Done, run.Status, "Cancel was already requested; the run stops after its current batch.");
+            }
+            if (run.Status.IsFinished())
+                return new RunTransition(RunTransitionOutcome.Conflict, run.Status,
+                    $"Run {id} is already {run.Status}; only queued or running runs can be cancelled.");
+
+            var target = run.Status == RunStatus.Queued ? RunStatus.Cancelled : RunStatus.CancelRequested;
+            var sequence = updates.NextSequence(id, run.LastSequence);
+            var now = DateTime.UtcNow;
+            int changed = await db.Runs.Where(r => r.Id == id && r.Status == run.Status).ExecuteUpdateAsync(s => s
+                .SetProperty(r => r.Status, target)
+                .SetProperty(r => r.FinishedAt, r => target == RunStatus.Cancelled ? now : r.FinishedAt)
+                .SetProperty(r => r.LastSequence, sequence), cancellationToken);
+            if (changed == 0) continue;
+
+            if (target == RunStatus.CancelRequested) cancellations.RequestCancel(id);
+            updates.Publish(new StatusChangedUpdate(id, sequence, target, null));
+            logger.LogInformation("Run {RunId}: {From} -> {To} (cancel)", id, run.Status, target);
+            return new RunTransition(RunTransitionOutcome.Done, target, null);
+        }
+        return new RunTransition(RunTransitionOutcome.Conflict, null, $"Run {id} kept changing state; try again.");
+    }
+
+    /// <summary>Queues a cancelled, failed or interrupted run again; it continues from its last checkpoint.</summary>
+    public async Task<RunTransition> ResumeAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
+            .Select(r => new { r.Status, r.LastSequence }).FirstOrDefaultAsync(cancellationToken);
+        if (run is null) return RunTransition.NotFound;
+        string? conflict = run.Status switch
+        {
+            RunStatus.Completed => $"Run {id} already completed; create a new run to train longer.",
+            RunStatus.Diverged => $"Run {id} diverged; resuming would repeat the divergence. Create a new run with a smaller lr.",
+            RunStatus.Queued or RunStatus.Running or RunStatus.CancelRequested => $"Run {id} is {run.Status}; only cancelled, failed or interrupted runs can be resumed.",
+            _ => null,
+        };
+        if (conflict is not null) return new RunTransition(RunTransitionOutcome.Conflict, run.Status, conflict);
+
+        var sequence = updates.NextSequence(id, run.LastSequence);
+        int changed = await db.Runs.Where(r => r.Id == id && r.Status == run.Status).ExecuteUpdateAsync(s => s
+            .SetProperty(r => r.Status, RunStatus.Queued)
+            .SetProperty(r => r.FinishedAt, (DateTime?)null)
+            .SetProperty(r => r.ErrorMessage, (string?)null)
+            .SetProperty(r => r.LastSequence, sequence), cancellationToken);
+        if (changed == 0) return new RunTransition(RunTransitionOutcome.Conflict, null, $"Run {id} changed state meanwhile; try again.");
+
+        jobs.Enqueue<TrainingJob>(job => job.RunAsync(id, CancellationToken.None));
+        updates.Publish(new StatusChangedUpdate(id, sequence, RunStatus.Queued, "Resumed"));
+        logger.LogInformation("Run {RunId}: {From} -> Queued (resume)", id, run.Status);
+        return new RunTransition(RunTransitionOutcome.Done, RunStatus.Queued, null);
+    }
+
+    /// <summary>The run's checkpoint file, or null when the run or its checkpoint does not exist.</summary>
+    public string? CheckpointFile(long id)
+    {
+        var path = options.Value.CheckpointPath(id);
+        return File.Exists(path) ? path : null;
+    }
+}
