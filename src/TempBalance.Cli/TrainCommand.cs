@@ -29,7 +29,7 @@ public static class TrainCommand
         var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
         var weightDecay = new Option<double>("--weight-decay") { Description = "SGD weight decay (every parameter).", DefaultValueFactory = _ => defaults.WeightDecay };
         var seed = new Option<int>("--seed") { Description = "Seed for weights and data order.", DefaultValueFactory = _ => defaults.Seed };
-        var schedule = new Option<string>("--schedule") { Description = $"Global LR schedule: {string.Join(", ", TrainingConfigValidator.Schedules)}.", DefaultValueFactory = _ => defaults.Schedule };
+        var schedule = new Option<string>("--schedule") { Description = $"Global LR schedule: {string.Join(", ", GlobalSchedule.Kinds)}.", DefaultValueFactory = _ => defaults.Schedule };
         var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear warm-up.", DefaultValueFactory = _ => defaults.WarmupEpochs };
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => defaults.Device };
         var width = new Option<double>("--width-factor") { Description = "Multiplies model widths (1 = the paper's).", DefaultValueFactory = _ => defaults.WidthFactor };

@@ -20,10 +20,8 @@ if (args.Contains(RunsPageBenchmark.Flag))
     builder.Configuration[$"{TempBalanceWebOptions.Section}:{nameof(TempBalanceWebOptions.DataDirectory)}"] = RunsPageBenchmark.CreateDataDirectory();
 
 builder.Services.Configure<TempBalanceWebOptions>(builder.Configuration.GetSection(TempBalanceWebOptions.Section));
-var options = builder.Configuration.GetSection(TempBalanceWebOptions.Section).Get<TempBalanceWebOptions>() ?? new TempBalanceWebOptions();
-
-var database = builder.AddTempBalanceDatabase(options);
-builder.AddTrainingQueue(options, database);
+builder.AddTempBalanceDatabase();
+builder.AddTrainingQueue();
 
 builder.Services.AddSingleton<TrainingUpdates>();
 builder.Services.AddSingleton<RunCancellations>();
@@ -39,6 +37,7 @@ builder.Services.AddMudServices();
 
 var app = builder.Build();
 
+var database = app.Services.GetRequiredService<DatabaseSettings>();
 if (args.Contains(RunsPageBenchmark.Flag))
 {
     await RunsPageBenchmark.RunAsync(app.Services, database);
@@ -60,7 +59,7 @@ app.MapOpenApi();
 app.MapScalarApiReference();
 app.MapRunsApi();
 app.MapHub<TrainingHub>("/hubs/training");
-app.MapTrainingQueueDashboard(options);
+app.MapTrainingQueueDashboard();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

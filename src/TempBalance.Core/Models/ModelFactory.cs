@@ -32,6 +32,22 @@ public static class ModelFactory
             : null;
     }
 
+    /// <summary>How many Conv2d and Linear layers the model has (TempBalance needs at least 3).</summary>
+    public static int AnalysedLayerCount(string name) => name.ToLowerInvariant() switch
+    {
+        "mlp" => 3,
+        "mlp-tanh" => 2,
+        "smallcnn" => 4,
+        "resnet18" => 21,
+        "resnet34" => 37,
+        "vgg11" => 9,
+        "vgg16" => 14,
+        "vgg19" => 17,
+        "wrn16-8" => 17,
+        "wrn28-10" => 29,
+        _ => throw new ArgumentException($"Unknown model '{name}'. Choose one of: {string.Join(", ", Names)}."),
+    };
+
     public static Module<Tensor, Tensor> Create(string name, int classes, int inputChannels, int imageSize, double widthFactor = 1)
     {
         if (ShapeProblem(name, inputChannels, imageSize) is { } problem) throw new ArgumentException(problem + ".");

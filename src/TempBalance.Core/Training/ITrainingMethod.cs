@@ -1,3 +1,4 @@
+using TempBalance.Core.Spectral;
 using TorchSharp.Modules;
 
 namespace TempBalance.Core.Training;
@@ -22,4 +23,15 @@ public interface ITrainingMethod : IDisposable
 }
 
 /// <summary>Each analysed layer with the learning rate it trains with next, and the seconds the analysis took.</summary>
-public sealed record MethodAnalysis(IReadOnlyList<LayerReport> Layers, double EsdSeconds);
+public sealed record MethodAnalysis(IReadOnlyList<LayerReport> Layers, double EsdSeconds)
+{
+    public static LayerReport Describe(LayerSpectrum spectrum, bool tuned, double learningRate)
+    {
+        var fit = spectrum.Fit;
+        return new LayerReport(
+            spectrum.Index, spectrum.Name, spectrum.Kind.ToString(), spectrum.EigsNum,
+            fit.Succeeded ? fit.Alpha : null, fit.Succeeded ? fit.D : null, fit.Succeeded ? fit.Xmin : null,
+            spectrum.SpectralNorm, spectrum.AlphaWeighted, learningRate, tuned, fit.Error,
+            EsdHistogramBuilder.Build(spectrum.Eigenvalues));
+    }
+}

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TempBalance.Core.Data;
 using TempBalance.Core.Models;
+using TempBalance.Core.Scheduling;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -38,7 +39,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         model.to(device);
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
-        var schedule = GlobalLearningRate.For(Config);
+        var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs);
+        Func<int, double> schedule = globalSchedule.ForEpoch;
 
         List<EpochReport> epochs;
         long step;

@@ -1,5 +1,6 @@
 using TempBalance.Core.Data;
 using TempBalance.Core.Models;
+using TempBalance.Core.Scheduling;
 
 namespace TempBalance.Core.Training;
 
@@ -9,8 +10,6 @@ public sealed record ConfigError(string Field, string Message);
 /// <summary>Checks a configuration before anything is loaded or trained.</summary>
 public static class TrainingConfigValidator
 {
-    public static IReadOnlyList<string> Schedules { get; } = ["cosine", "step", "constant"];
-
     public static IReadOnlyList<ConfigError> Validate(TrainingConfig config, string dataRoot)
     {
         var errors = new List<ConfigError>();
@@ -39,8 +38,8 @@ public static class TrainingConfigValidator
         Check(config.Lr > 0 && double.IsFinite(config.Lr), "lr", $"The learning rate must be a positive number such as 0.05 (got {config.Lr}).");
         Check(config.Momentum is >= 0 and < 1, "momentum", $"Momentum must be in [0, 1), e.g. 0.9 (got {config.Momentum}).");
         Check(config.WeightDecay >= 0 && double.IsFinite(config.WeightDecay), "weightDecay", $"Weight decay must be 0 or positive, e.g. 5e-4 (got {config.WeightDecay}).");
-        Check(Schedules.Contains(config.Schedule.ToLowerInvariant()), "schedule",
-            $"Unknown schedule '{config.Schedule}'. Choose one of: {string.Join(", ", Schedules)}.");
+        Check(GlobalSchedule.Kinds.Contains(config.Schedule.ToLowerInvariant()), "schedule",
+            $"Unknown schedule '{config.Schedule}'. Choose one of: {string.Join(", ", GlobalSchedule.Kinds)}.");
         Check(config.WarmupEpochs >= 0 && config.WarmupEpochs < Math.Max(1, config.Epochs), "warmupEpochs",
             $"Warm-up epochs must be between 0 and epochs - 1 (got {config.WarmupEpochs} with {config.Epochs} epochs).");
         Check(config.Subset is null or >= 1, "subset", $"A subset must keep at least 1 image (got {config.Subset}); leave it empty to use all.");
@@ -57,6 +56,8 @@ public static class TrainingConfigValidator
         if (string.Equals(config.Method, "tempbalance", StringComparison.OrdinalIgnoreCase))
         {
             var tb = config.TempBalance;
+            if (modelKnown && ModelFactory.AnalysedLayerCount(config.Model) < 3)
+                errors.Add(new ConfigError("method", $"TempBalance tunes all layers but the first and the last, and {config.Model} has only {ModelFactory.AnalysedLayerCount(config.Model)}; use the baseline or a deeper model."));
             Check(tb.MinRatio > 0, "tempBalance.minRatio", $"The smallest LR factor must be positive, e.g. 0.5 (got {tb.MinRatio}).");
             Check(tb.MaxRatio >= tb.MinRatio, "tempBalance.maxRatio", $"The largest LR factor must be at least the smallest ({tb.MinRatio}), e.g. 1.5 (got {tb.MaxRatio}).");
             Check(tb.XminPos >= 1, "tempBalance.xminPos", $"xmin position must be at least 1; 2 takes the median eigenvalue (got {tb.XminPos}).");

@@ -10,6 +10,7 @@ public static class TrainingMethods
     public static ITrainingMethod Create(TrainingConfig config, nn.Module model) => config.Method.ToLowerInvariant() switch
     {
         "baseline" => new BaselineMethod(model, config),
+        "tempbalance" => new TempBalanceMethod(model, config),
         _ => throw new ArgumentException($"Unknown method '{config.Method}'. Choose one of: {string.Join(", ", Names)}."),
     };
 }

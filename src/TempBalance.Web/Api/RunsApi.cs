@@ -114,7 +114,7 @@ public static class RunsApi
 
     static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, RunAnnotations body, RunService runs, CancellationToken cancellationToken)
     {
-        var errors = RunRequestValidation.Validate(new NewRunRequest { Tags = body.Tags, Notes = body.Notes }, "");
+        var errors = RunRequestValidation.ValidateAnnotations(body.Tags, body.Notes);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken) ? TypedResults.NoContent() : RunNotFound(id);
     }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace TempBalance.Web.Data;
 
@@ -43,12 +44,12 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
 
 public static class DatabaseRegistration
 {
-    public static DatabaseSettings AddTempBalanceDatabase(this IHostApplicationBuilder builder, TempBalanceWebOptions options)
+    /// <summary>Registers the DbContext factory and its health check. Settings are read when first needed, after test hosts have applied their configuration.</summary>
+    public static void AddTempBalanceDatabase(this IHostApplicationBuilder builder)
     {
-        var settings = DatabaseSettings.FromConfiguration(builder.Configuration, options);
-        builder.Services.AddSingleton(settings);
-        builder.Services.AddDbContextFactory<TempBalanceDbContext>(settings.Configure);
+        builder.Services.AddSingleton(sp => DatabaseSettings.FromConfiguration(
+            sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value));
+        builder.Services.AddDbContextFactory<TempBalanceDbContext>((sp, db) => sp.GetRequiredService<DatabaseSettings>().Configure(db));
         builder.Services.AddHealthChecks().AddDbContextCheck<TempBalanceDbContext>("database");
-        return settings;
     }
 }

@@ -4,6 +4,7 @@ using Hangfire.Dashboard;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.Options;
 using TempBalance.Core;
 using TempBalance.Web.Data;
 
@@ -12,21 +13,22 @@ namespace TempBalance.Web.Jobs;
 /// <summary>Hangfire wiring: storage, the training queue's server, start-up recovery, the stale-run sweeper and the dashboard.</summary>
 public static class TrainingQueue
 {
-    public static void AddTrainingQueue(this IHostApplicationBuilder builder, TempBalanceWebOptions options, DatabaseSettings database)
+    public static void AddTrainingQueue(this IHostApplicationBuilder builder)
     {
         // Storage and activator are registered per host: UseInMemoryStorage() and Hangfire's defaults set
         // process-wide globals, which would make two hosts in one process (tests) share one queue.
-        JobStorage storage = database.UsePostgres ? PostgresStorage(database.ConnectionString) : new InMemoryStorage();
-        builder.Services.AddSingleton(storage);
+        builder.Services.AddSingleton<JobStorage>(sp => sp.GetRequiredService<DatabaseSettings>() is { UsePostgres: true } database
+            ? PostgresStorage(database.ConnectionString)
+            : new InMemoryStorage());
         builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());
-        builder.Services.AddHangfireServer(server =>
+        builder.Services.AddHangfireServer((sp, server) =>
         {
             server.Queues = [TrainingJob.Queue];
-            server.WorkerCount = options.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+            server.WorkerCount = sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
         });
 
         builder.Services.AddTransient<TrainingJob>();
@@ -45,8 +47,9 @@ public static class TrainingQueue
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);
     }
 
-    public static void MapTrainingQueueDashboard(this WebApplication app, TempBalanceWebOptions options)
+    public static void MapTrainingQueueDashboard(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value;
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
             Authorization = options.Hangfire.AllowRemote ? [new AllowAllDashboardRequests()] : [new LocalRequestsOnlyAuthorizationFilter()],

@@ -1,3 +1,5 @@
+using TempBalance.Core.Training;
+
 namespace TempBalance.Web.Runs;
 
 /// <summary>Checks a new-run request; keys are camelCase paths into the request ("seeds", "config.epochs").</summary>
@@ -5,29 +7,54 @@ public static class RunRequestValidation
 {
     public static IReadOnlyDictionary<string, string[]> Validate(NewRunRequest request, string datasetRoot)
     {
-        var errors = new Dictionary<string, List<string>>();
-        void Add(string field, string message)
+        var errors = new Errors();
+        if (request.Config is null)
         {
-            if (!errors.TryGetValue(field, out var list)) errors[field] = list = [];
+            errors.Add("config", "A training config is required.");
+        }
+        else
+        {
+            // A comparison also trains with TempBalance, so its options are checked even when the config says baseline.
+            var config = request.CompareWithBaseline ? request.Config with { Method = "tempbalance" } : request.Config;
+            foreach (var error in TrainingConfigValidator.Validate(config, datasetRoot))
+                errors.Add("config." + error.Field, error.Message);
+        }
+        if (request.Seeds is < 1 or > RunService.MaxSeeds)
+            errors.Add("seeds", $"Seeds must be between 1 and {RunService.MaxSeeds}; it was {request.Seeds}.");
+        if (request.GroupName is { Length: > 200 })
+            errors.Add("groupName", "The group name is at most 200 characters.");
+        AddAnnotationErrors(errors, request.Tags, request.Notes);
+        return errors.ToDictionary();
+    }
+
+    public static IReadOnlyDictionary<string, string[]> ValidateAnnotations(IReadOnlyList<string>? tags, string? notes)
+    {
+        var errors = new Errors();
+        AddAnnotationErrors(errors, tags, notes);
+        return errors.ToDictionary();
+    }
+
+    static void AddAnnotationErrors(Errors errors, IReadOnlyList<string>? tags, string? notes)
+    {
+        var normalized = RunService.NormalizeTags(tags);
+        if (normalized.Count > RunService.MaxTags)
+            errors.Add("tags", $"At most {RunService.MaxTags} tags; there were {normalized.Count}.");
+        if (normalized.FirstOrDefault(t => t.Length > RunService.MaxTagLength) is { } longTag)
+            errors.Add("tags", $"Tags are at most {RunService.MaxTagLength} characters; '{longTag[..20]}…' has {longTag.Length}.");
+        if (notes is { Length: > RunService.MaxNotesLength })
+            errors.Add("notes", $"Notes are at most {RunService.MaxNotesLength} characters; they were {notes.Length}.");
+    }
+
+    sealed class Errors
+    {
+        readonly Dictionary<string, List<string>> _byField = new();
+
+        public void Add(string field, string message)
+        {
+            if (!_byField.TryGetValue(field, out var list)) _byField[field] = list = [];
             list.Add(message);
         }
 
-        if (request.Config is null)
-        {
-            Add("config", "A training config is required.");
-        }
-        if (request.Seeds is < 1 or > RunService.MaxSeeds)
-            Add("seeds", $"Seeds must be between 1 and {RunService.MaxSeeds}; it was {request.Seeds}.");
-        var tags = RunService.NormalizeTags(request.Tags);
-        if (tags.Count > RunService.MaxTags)
-            Add("tags", $"At most {RunService.MaxTags} tags; there were {tags.Count}.");
-        if (tags.FirstOrDefault(t => t.Length > RunService.MaxTagLength) is { } longTag)
-            Add("tags", $"Tags are at most {RunService.MaxTagLength} characters; '{longTag[..20]}…' is {longTag.Length}.");
-        if (request.Notes is { Length: > RunService.MaxNotesLength })
-            Add("notes", $"Notes are at most {RunService.MaxNotesLength} characters; they were {request.Notes.Length}.");
-        if (request.GroupName is { Length: > 200 })
-            Add("groupName", "The group name is at most 200 characters.");
-
-        return errors.ToDictionary(e => e.Key, e => e.Value.ToArray());
+        public IReadOnlyDictionary<string, string[]> ToDictionary() => _byField.ToDictionary(e => e.Key, e => e.Value.ToArray());
     }
 }

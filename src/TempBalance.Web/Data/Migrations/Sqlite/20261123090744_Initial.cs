@@ -1,0 +1,173 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace TempBalance.Web.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Initial : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "Runs",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    ConfigJson = table.Column<string>(type: "TEXT", nullable: false),
+                    Method = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    Model = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    Dataset = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    Seed = table.Column<int>(type: "INTEGER", nullable: false),
+                    Epochs = table.Column<int>(type: "INTEGER", nullable: false),
+                    Status = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    StartedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    FinishedAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    HeartbeatAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    ErrorMessage = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    Tags = table.Column<string>(type: "TEXT", nullable: false),
+                    Notes = table.Column<string>(type: "TEXT", nullable: true),
+                    GroupId = table.Column<Guid>(type: "TEXT", nullable: true),
+                    GroupName = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true),
+                    BestTestAccuracy = table.Column<double>(type: "REAL", nullable: true),
+                    FinalTestAccuracy = table.Column<double>(type: "REAL", nullable: true),
+                    CompletedEpochs = table.Column<int>(type: "INTEGER", nullable: true),
+                    ProgressEpoch = table.Column<int>(type: "INTEGER", nullable: true),
+                    ProgressBatch = table.Column<int>(type: "INTEGER", nullable: true),
+                    BatchesPerEpoch = table.Column<int>(type: "INTEGER", nullable: true),
+                    EtaSeconds = table.Column<double>(type: "REAL", nullable: true),
+                    LastSequence = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Runs", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "EpochMetrics",
+                columns: table => new
+                {
+                    RunId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    TrainLoss = table.Column<double>(type: "REAL", nullable: true),
+                    TrainAccuracy = table.Column<double>(type: "REAL", nullable: true),
+                    TestLoss = table.Column<double>(type: "REAL", nullable: true),
+                    TestAccuracy = table.Column<double>(type: "REAL", nullable: true),
+                    LearningRate = table.Column<double>(type: "REAL", nullable: false),
+                    EpochSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    EsdSeconds = table.Column<double>(type: "REAL", nullable: false),
+                    RecordedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_EpochMetrics", x => new { x.RunId, x.Epoch });
+                    table.ForeignKey(
+                        name: "FK_EpochMetrics_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LayerMetrics",
+                columns: table => new
+                {
+                    RunId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    LayerIndex = table.Column<int>(type: "INTEGER", nullable: false),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 40, nullable: false),
+                    EigsNum = table.Column<int>(type: "INTEGER", nullable: false),
+                    Alpha = table.Column<double>(type: "REAL", nullable: true),
+                    D = table.Column<double>(type: "REAL", nullable: true),
+                    Xmin = table.Column<double>(type: "REAL", nullable: true),
+                    SpectralNorm = table.Column<double>(type: "REAL", nullable: true),
+                    AlphaWeighted = table.Column<double>(type: "REAL", nullable: true),
+                    LearningRate = table.Column<double>(type: "REAL", nullable: false),
+                    Tuned = table.Column<bool>(type: "INTEGER", nullable: false),
+                    FitError = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LayerMetrics", x => new { x.RunId, x.Epoch, x.LayerIndex });
+                    table.ForeignKey(
+                        name: "FK_LayerMetrics_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "LayerSpectra",
+                columns: table => new
+                {
+                    RunId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Epoch = table.Column<int>(type: "INTEGER", nullable: false),
+                    LayerIndex = table.Column<int>(type: "INTEGER", nullable: false),
+                    Histogram = table.Column<byte[]>(type: "BLOB", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_LayerSpectra", x => new { x.RunId, x.Epoch, x.LayerIndex });
+                    table.ForeignKey(
+                        name: "FK_LayerSpectra_Runs_RunId",
+                        column: x => x.RunId,
+                        principalTable: "Runs",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_CreatedAt",
+                table: "Runs",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_Dataset",
+                table: "Runs",
+                column: "Dataset");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_GroupId",
+                table: "Runs",
+                column: "GroupId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_Method",
+                table: "Runs",
+                column: "Method");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_Model",
+                table: "Runs",
+                column: "Model");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Runs_Status",
+                table: "Runs",
+                column: "Status");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "EpochMetrics");
+
+            migrationBuilder.DropTable(
+                name: "LayerMetrics");
+
+            migrationBuilder.DropTable(
+                name: "LayerSpectra");
+
+            migrationBuilder.DropTable(
+                name: "Runs");
+        }
+    }
+}

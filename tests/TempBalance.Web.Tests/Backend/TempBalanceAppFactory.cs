@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using TempBalance.Web.Data;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Tests.Backend;
+
+/// <summary>The real app on a loopback Kestrel socket, with its SQLite file and run folders in <paramref name="dataDirectory"/>.</summary>
+public sealed class TempBalanceAppFactory(string dataDirectory) : WebApplicationFactory<Program>
+{
+    public Uri BaseAddress { get; private set; } = null!;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TempBalance:DataDirectory"] = dataDirectory,
+            ["TempBalance:HeartbeatInterval"] = "00:00:01",
+            ["TempBalance:Workers"] = "1",
+        }));
+    }
+
+    /// <summary>Starts Kestrel on a free loopback port and returns a client for it.</summary>
+    public HttpClient StartAndCreateClient()
+    {
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+        return new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public HubConnection CreateHubConnection() =>
+        new HubConnectionBuilder()
+            .WithUrl(new Uri(BaseAddress, "/hubs/training"))
+            .AddJsonProtocol(json => RunJson.Configure(json.PayloadSerializerOptions))
+            .Build();
+
+    public static string CreateDataDirectory() => Directory.CreateTempSubdirectory("tempbalance-web-tests-").FullName;
+
+    public static void DeleteDataDirectory(string path)
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(path, recursive: true); }
+        catch (IOException) { }
+    }
+}
+
+public static class ApiClient
+{
+    public static readonly JsonSerializerOptions Json = RunJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static async Task<T> GetJsonAsync<T>(this HttpClient client, string url)
+    {
+        using var response = await client.GetAsync(url);
+        Assert.True(response.IsSuccessStatusCode, $"GET {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<T>(Json))!;
+    }
+
+    public static async Task<IReadOnlyList<long>> CreateRunsAsync(this HttpClient client, object request)
+    {
+        using var response = await client.PostAsJsonAsync("/api/runs", request, Json);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /api/runs: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToList();
+    }
+
+    /// <summary>Polls the run until <paramref name="done"/> holds; fails with the run's last state after <paramref name="timeout"/>.</summary>
+    public static async Task<RunDetails> WaitForRunAsync(this HttpClient client, long id, Func<RunDetails, bool> done, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var run = await client.GetJsonAsync<RunDetails>($"/api/runs/{id}");
+            if (done(run)) return run;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"Run {id} did not reach the expected state within {timeout}: {run.Summary.Status}, epochs {run.Summary.CompletedEpochs}, error '{run.Summary.ErrorMessage}'.");
+            await Task.Delay(200);
+        }
+    }
+}
+
+/// <summary>Tests that train are serialised: two cores cannot train two runs at once quickly.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TrainingCollection
+{
+    public const string Name = "Training";
+}
