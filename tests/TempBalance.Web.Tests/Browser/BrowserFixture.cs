@@ -1,10 +1,5 @@
-using System.Net;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using TempBalance.Web.Tests.Backend;
 
 namespace TempBalance.Web.Tests.Browser;
 
@@ -20,26 +15,19 @@ public sealed class BrowserFixture : IAsyncLifetime
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
     ];
 
-    readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "tb-browser-" + Guid.NewGuid().ToString("N"));
+    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
     IPlaywright? _playwright;
 
-    public WebApplicationFactory<Program> Factory { get; private set; } = default!;
+    public TempBalanceAppFactory Factory { get; private set; } = default!;
     public IBrowser Browser { get; private set; } = default!;
     public string BaseUrl { get; private set; } = "";
     public IServiceProvider Services => Factory.Services;
 
     public async Task InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDirectory);
-        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
-        {
-            web.UseSetting("TempBalance:DataDirectory", _dataDirectory);
-            web.UseEnvironment("Development");
-        });
-        Factory.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-        Factory.StartServer();
-        BaseUrl = Factory.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
-            .Addresses.Single().TrimEnd('/');
+        Factory = new TempBalanceAppFactory(_dataDirectory);
+        Factory.StartAndCreateClient().Dispose();
+        BaseUrl = Factory.BaseAddress.ToString().TrimEnd('/');
 
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -64,11 +52,14 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         // Pages first: an open Blazor circuit keeps the host from stopping.
-        foreach (var context in Browser.Contexts.ToList()) await context.CloseAsync();
-        await Browser.CloseAsync();
+        if (Browser is not null)
+        {
+            foreach (var context in Browser.Contexts.ToList()) await context.CloseAsync();
+            await Browser.CloseAsync();
+        }
         _playwright?.Dispose();
-        await Factory.DisposeAsync();
-        try { Directory.Delete(_dataDirectory, recursive: true); } catch (IOException) { }
+        if (Factory is not null) await Factory.DisposeAsync();
+        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
     }
 
     /// <summary>docs/screenshots/ of the repository this test runs from.</summary>

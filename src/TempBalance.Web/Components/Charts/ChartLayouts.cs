@@ -9,8 +9,9 @@ namespace TempBalance.Web.Components.Charts;
 /// <summary>Plotly layouts and traces in the app's look, for light and dark mode.</summary>
 public static class ChartLayouts
 {
+    /// <param name="epochs">For an epoch axis: ticks on whole epochs, about eight of them.</param>
     public static PlotLayout Axes(bool dark, string title, string xTitle, string yTitle, bool logX = false, bool logY = false,
-        bool showLegend = true)
+        bool showLegend = true, int? epochs = null)
     {
         var grid = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";
         return new PlotLayout
@@ -30,6 +31,7 @@ public static class ChartLayouts
                     Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = xTitle },
                     GridColor = grid,
                     Type = logX ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Linear,
+                    DTick = epochs is { } n ? Math.Max(1, (int)Math.Ceiling(n / 8.0)) : null,
                 },
             ],
             YAxis =

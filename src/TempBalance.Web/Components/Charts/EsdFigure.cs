@@ -16,21 +16,20 @@ public static class EsdFigure
         var edges = spectrum.Log10BinEdges;
         var counts = spectrum.Counts;
         double total = counts.Sum();
+        // One horizontal segment per non-empty bin (NaN breaks the line): isolated bins stay visible, and log
+        // axes need no zero.
         var x = new List<double>();
         var y = new List<double>();
         for (var i = 0; i < counts.Length; i++)
         {
-            var width = Math.Pow(10, edges[i + 1]) - Math.Pow(10, edges[i]);
-            x.Add(Math.Pow(10, edges[i]));
-            y.Add(counts[i] > 0 && total > 0 ? counts[i] / (total * width) : double.NaN); // a gap: log axes have no zero
-        }
-        if (counts.Length > 0)
-        {
-            x.Add(Math.Pow(10, edges[^1]));
-            y.Add(y[^1]);
+            if (counts[i] <= 0 || total <= 0) continue;
+            double left = Math.Pow(10, edges[i]), right = Math.Pow(10, edges[i + 1]);
+            var density = counts[i] / (total * (right - left));
+            x.AddRange([left, right, double.NaN]);
+            y.AddRange([density, density, double.NaN]);
         }
         var histogram = ChartLayouts.Line("ESD (density)", x, y, color: ChartLayouts.Palette[0]);
-        histogram.Line.Shape = Plotly.Blazor.Traces.ScatterLib.LineLib.ShapeEnum.Hv;
+        histogram.Line.Width = 3;
         histogram.HoverTemplate = "λ %{x:.3g}<br>density %{y:.3g}<extra></extra>";
         var traces = new List<ITrace> { histogram };
 
@@ -40,7 +39,7 @@ public static class EsdFigure
             var finite = y.Where(double.IsFinite).ToArray();
             if (finite.Length > 0)
             {
-                traces.Add(ChartLayouts.Line($"xmin = {fit.Xmin:0.###}", [fit.Xmin, fit.Xmin], [finite.Min(), finite.Max()],
+                traces.Add(ChartLayouts.Line($"xmin = {fit.Xmin:0.###}", [fit.Xmin, fit.Xmin], [finite.Min() / 3, finite.Max() * 3],
                     color: ChartLayouts.Palette[2], dash: "dot"));
             }
         }

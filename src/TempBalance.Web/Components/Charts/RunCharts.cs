@@ -103,6 +103,9 @@ public sealed class RunCharts
             Y = [.. _layerIndices.Cast<object>()],
             Z = [],
             ColorScale = "Viridis",
+            // HT-SR's range: below 2 heavy-tailed, 2 to 6 well-trained, above 6 under-trained; larger values saturate.
+            ZMin = 1,
+            ZMax = 8,
             HoverTemplate = "epoch %{x}<br>layer %{y}<br>alpha %{z:.2f}<extra></extra>",
             ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar { Title = new Plotly.Blazor.Traces.HeatMapLib.ColorBarLib.Title { Text = "alpha" } },
         };
