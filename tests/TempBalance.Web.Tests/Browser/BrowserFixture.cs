@@ -29,6 +29,8 @@ public sealed class BrowserFixture : IAsyncLifetime
         Factory.StartAndCreateClient().Dispose();
         BaseUrl = Factory.BaseAddress.ToString().TrimEnd('/');
 
+        // Training shares the test machine's cores with the server and the browser: allow for slow UI answers.
+        Assertions.SetDefaultExpectTimeout(20_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -20,7 +20,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
         try
         {
             // First start: one prominent action, no table.
-            await page.GotoAsync("/");
+            await Open(page, "/");
             await page.GetByTestId("quickstart").WaitForAsync();
             await Shot(page, "runs-empty.png");
 
@@ -31,12 +31,12 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await Assertions.Expect(page.GetByText("baseline · smallcnn · fashion-mnist")).ToBeVisibleAsync();
             await page.GetByTestId("cancel").ClickAsync();
             await Assertions.Expect(page.GetByTestId("status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("cancel"));
-            await page.GotoAsync("/queue");
-            await page.GetByTestId("cancel").First.ClickAsync();
-            await page.GetByTestId("queue-empty").WaitForAsync();
+            await Open(page, "/queue");
+            await page.GetByTestId("cancel").First.ClickAsync(); // the queued TempBalance run: cancelled at once
+            await Assertions.Expect(page.GetByTestId("queue-item")).ToHaveCountAsync(1);
 
             // New run: the quick preset, shortened, against the baseline.
-            await page.GotoAsync("/runs/new");
+            await Open(page, "/runs/new");
             await page.GetByTestId("queue").WaitForAsync();
             await SetNumber(page, "epochs", "-1");
             await page.GetByTestId("form-errors").Or(page.GetByText("Epochs must be at least 1")).First.WaitForAsync();
@@ -53,7 +53,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             Assert.Equal(2, ids.Length);
 
             // Run detail of the first run: the charts fill while it trains.
-            await page.GotoAsync($"/runs/{ids[0]}");
+            await Open(page, $"/runs/{ids[0]}");
             await WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: 2);
             await WaitForPoints(page, "chart-alpha", trace: 0, atLeast: 2);
             await WaitForPoints(page, "chart-lr", trace: 0, atLeast: 2);
@@ -63,12 +63,12 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await Shot(page, "run-detail.png", fullPage: true);
 
             // The queue shows the second run waiting (or running).
-            await page.GotoAsync("/queue");
+            await Open(page, "/queue");
             await page.GetByTestId("queue-list").WaitForAsync();
             await Shot(page, "queue.png");
 
             // Compare: both runs' test accuracy overlaid, filled live until both finish.
-            await page.GotoAsync($"/compare?ids={string.Join(",", ids)}");
+            await Open(page, $"/compare?ids={string.Join(",", ids)}");
             await WaitForPoints(page, "chart-compare", trace: 0, atLeast: 3);
             await WaitForPoints(page, "chart-compare", trace: 1, atLeast: 3);
             await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("tempbalance");
@@ -76,9 +76,15 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await Shot(page, "compare.png", fullPage: true);
 
             // The runs table with history, then a phone in dark mode.
-            await page.GotoAsync("/");
+            await Open(page, "/");
             await Assertions.Expect(page.GetByTestId("run-link")).ToHaveCountAsync(4);
             await Shot(page, "runs.png");
+        }
+        catch
+        {
+            // What the browser showed when it failed, next to the test output (not in docs/).
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "browser-failure.png"), FullPage = true });
+            throw;
         }
         finally
         {
@@ -88,7 +94,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
         var phone = await app.NewPageAsync(width: 390, height: 844, dark: true);
         try
         {
-            await phone.GotoAsync($"/runs/{ids[0]}");
+            await Open(phone, $"/runs/{ids[0]}");
             await WaitForPoints(phone, "chart-accuracy", trace: 1, atLeast: 2);
             await Shot(phone, "run-detail-phone-dark.png");
         }
@@ -96,6 +102,13 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
         {
             await phone.Context.CloseAsync();
         }
+    }
+
+    /// <summary>Navigates and waits for the Blazor circuit: input before that would go to the prerendered page.</summary>
+    static async Task Open(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.Locator("[data-interactive='true']").WaitForAsync();
     }
 
     // MudNumericField puts the data-testid on its input.
