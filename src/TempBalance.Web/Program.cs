@@ -1,3 +1,4 @@
+using MudBlazor.Services;
 using Scalar.AspNetCore;
 using TempBalance.Web;
 using TempBalance.Web.Api;
@@ -32,6 +33,7 @@ builder.Services.ConfigureHttpJsonOptions(json => RunJson.Configure(json.Seriali
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+builder.Services.AddMudServices();
 
 var app = builder.Build();
 

@@ -1,0 +1,67 @@
+using Plotly.Blazor;
+using PlotLayout = Plotly.Blazor.Layout;
+using Plotly.Blazor.LayoutLib;
+using Plotly.Blazor.Traces;
+using Plotly.Blazor.Traces.ScatterLib;
+
+namespace TempBalance.Web.Components.Charts;
+
+/// <summary>Plotly layouts and traces in the app's look, for light and dark mode.</summary>
+public static class ChartLayouts
+{
+    /// <param name="epochs">For an epoch axis: ticks on whole epochs, about eight of them.</param>
+    public static PlotLayout Axes(bool dark, string title, string xTitle, string yTitle, bool logX = false, bool logY = false,
+        bool showLegend = true, int? epochs = null)
+    {
+        var grid = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";
+        return new PlotLayout
+        {
+            Title = new Title { Text = title, Font = new Plotly.Blazor.LayoutLib.TitleLib.Font { Size = 14 } },
+            Font = new Font { Color = dark ? "#e0e0e0" : "#424242", Family = "system-ui, sans-serif", Size = 12 },
+            PaperBgColor = "rgba(0,0,0,0)",
+            PlotBgColor = "rgba(0,0,0,0)",
+            Margin = new Margin { L = 55, R = 15, T = 40, B = 45 },
+            ShowLegend = showLegend,
+            Legend = [new Legend { Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.H, Y = -0.25m }],
+            HoverMode = HoverModeEnum.Closest,
+            XAxis =
+            [
+                new XAxis
+                {
+                    Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = xTitle },
+                    GridColor = grid,
+                    Type = logX ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Linear,
+                    DTick = epochs is { } n ? Math.Max(1, (int)Math.Ceiling(n / 8.0)) : null,
+                },
+            ],
+            YAxis =
+            [
+                new YAxis
+                {
+                    Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle },
+                    GridColor = grid,
+                    Type = logY ? Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Linear,
+                },
+            ],
+        };
+    }
+
+    public static Scatter Line(string name, IEnumerable<double>? x = null, IEnumerable<double>? y = null, string? color = null,
+        bool markers = false, string? dash = null, string? legendGroup = null, bool showLegend = true) => new()
+        {
+            Name = name,
+            Mode = markers ? ModeFlag.Lines | ModeFlag.Markers : ModeFlag.Lines,
+            X = Values(x),
+            Y = Values(y),
+            Line = new Line { Color = color, Width = 2, Dash = dash },
+            LegendGroup = legendGroup,
+            ShowLegend = showLegend,
+        };
+
+    public static List<object> Values(IEnumerable<double>? values) =>
+        values is null ? [] : [.. values.Select(v => double.IsFinite(v) ? (object)v : null!)];
+
+    /// <summary>Colours for run groups and seeds (Plotly's default sequence).</summary>
+    public static readonly string[] Palette =
+        ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace TempBalance.Web.Components.Runs;
+
+/// <summary>How numbers of a run read on the pages.</summary>
+public static class RunFormat
+{
+    public static string Percent(double? accuracy) =>
+        accuracy is { } a && double.IsFinite(a) ? (a * 100).ToString("0.00", CultureInfo.InvariantCulture) + " %" : "–";
+
+    public static string Number(double? value, string format = "0.###") =>
+        value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
+
+    public static string Duration(double? seconds)
+    {
+        if (seconds is not { } s || !double.IsFinite(s) || s < 0) return "–";
+        var t = TimeSpan.FromSeconds(Math.Round(s));
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h {t.Minutes:00}m" : t.TotalMinutes >= 1 ? $"{t.Minutes}m {t.Seconds:00}s" : $"{t.Seconds}s";
+    }
+
+    public static string When(DateTime? utc) =>
+        utc is { } t ? t.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "–";
+}
+
+/// <summary>
+/// Heavy-Tailed Self-Regularization reading of a layer's power-law exponent alpha (Martin and Mahoney):
+/// below 2 the spectrum is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained
+/// layers, above 6 the layer has learned little (under-trained).
+/// </summary>
+public static class HtsrLabel
+{
+    public const double HeavyTailedBelow = 2;
+    public const double UnderTrainedAbove = 6;
+
+    public static string For(double? alpha) => alpha switch
+    {
+        null => "no fit",
+        var a when double.IsNaN(a.Value) => "no fit",
+        < HeavyTailedBelow => "heavy-tailed",
+        > UnderTrainedAbove => "under-trained",
+        _ => "well-trained",
+    };
+}
+
+/// <summary>Mean and sample standard deviation (n - 1; 0 for a single value) of finite values.</summary>
+public readonly record struct MeanStd(double Mean, double Std, int Count)
+{
+    public static MeanStd? Of(IEnumerable<double?> values)
+    {
+        var xs = values.Where(v => v is { } d && double.IsFinite(d)).Select(v => v!.Value).ToArray();
+        if (xs.Length == 0) return null;
+        var mean = xs.Average();
+        var std = xs.Length > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Length - 1)) : 0;
+        return new MeanStd(mean, std, xs.Length);
+    }
+
+    public string AsPercent() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Mean * 100:0.00} ± {Std * 100:0.00} %");
+}

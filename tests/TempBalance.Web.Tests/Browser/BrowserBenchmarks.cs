@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Playwright;
+using TempBalance.Web.Data;
+using Xunit.Abstractions;
+
+namespace TempBalance.Web.Tests.Browser;
+
+/// <summary>A fact that runs only when TEMPBALANCE_BENCHMARKS=1 (benchmarks print numbers; they are not pass/fail tests of speed).</summary>
+public sealed class BenchmarkFactAttribute : FactAttribute
+{
+    public BenchmarkFactAttribute()
+    {
+        if (Environment.GetEnvironmentVariable("TEMPBALANCE_BENCHMARKS") != "1")
+            Skip = "Benchmark: set TEMPBALANCE_BENCHMARKS=1 to run it.";
+    }
+}
+
+/// <summary>
+/// Browser-side performance of the run detail page, measured in Debian's Chromium against the real app:
+///   TEMPBALANCE_BENCHMARKS=1 dotnet test tests/TempBalance.Web.Tests -c Release --filter Category=Benchmark --logger "console;verbosity=detailed"
+/// Results are recorded in docs/benchmarks.md (section Browser).
+/// </summary>
+[Trait("Category", "Benchmark")]
+[Collection("Browser")]
+public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : IClassFixture<BrowserFixture>
+{
+    // Every chart of the page holds all its data: 200 epochs (plus epoch 0) of 40 layers.
+    const string AllChartsDrawn = """
+        ([epochs, layers]) => {
+            if (!document.querySelector("[data-interactive='true']")) return false;
+            const d = id => document.getElementById(id)?.data;
+            const acc = d('chart-accuracy'), alpha = d('chart-alpha'), lr = d('chart-lr'), esd = d('chart-esd');
+            return !!acc && acc[1].x.length >= epochs + 1
+                && !!alpha && alpha[0].z.length >= epochs + 1
+                && !!lr && lr.length === layers && lr[layers - 1].x.length >= epochs + 1
+                && !!esd && esd.length >= 2;
+        }
+        """;
+
+    [BenchmarkFact]
+    public async Task Run_detail_with_200_epochs_and_40_layers_becomes_interactive()
+    {
+        var run = new SyntheticRun(app.Services, epochs: 200, layers: 40);
+        await run.SeedAsync(storedEpochs: 200, RunStatus.Completed);
+        var page = await app.NewPageAsync();
+        try
+        {
+            var url = $"/runs/{run.Id}";
+            var times = new List<double>();
+            var circuit = new List<double>();
+            for (var i = 0; i < 11; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                await page.GotoAsync(url);
+                await page.Locator("[data-interactive='true']").WaitForAsync();
+                if (i > 0) circuit.Add(clock.Elapsed.TotalMilliseconds);
+                await page.WaitForFunctionAsync(AllChartsDrawn, new object[] { 200, 40 },
+                    new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 10 });
+                // The first load fills the browser cache (plotly.js is 4.8 MB) and warms the server; it is not counted.
+                if (i > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            Report("Run detail (200 epochs x 40 layers), navigation to the interactive circuit", circuit);
+            Report("Run detail (200 epochs x 40 layers), navigation to every chart drawn, plotly.js cached", times);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [BenchmarkFact]
+    public async Task Epoch_end_to_updated_chart_with_20_sessions_watching()
+    {
+        const int sessions = 20, firstEpoch = 51, lastEpoch = 80;
+        var run = new SyntheticRun(app.Services, epochs: 200, layers: 40);
+        await run.SeedAsync(storedEpochs: firstEpoch - 1, RunStatus.Running);
+        var pages = new List<IPage>();
+        try
+        {
+            for (var s = 0; s < sessions; s++)
+            {
+                var page = await app.NewPageAsync();
+                pages.Add(page);
+                await page.GotoAsync($"/runs/{run.Id}");
+                await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: firstEpoch);
+                // Record when plotly has redrawn the test-accuracy line with a new last epoch.
+                await page.EvaluateAsync("""
+                    () => {
+                        window.arrivals = {};
+                        const gd = document.getElementById('chart-accuracy');
+                        gd.on('plotly_afterplot', () => {
+                            const xs = gd.data[1].x, last = xs[xs.length - 1];
+                            if (!(last in window.arrivals)) window.arrivals[last] = Date.now();
+                        });
+                    }
+                    """);
+            }
+
+            var published = new Dictionary<int, long>();
+            for (var epoch = firstEpoch; epoch <= lastEpoch; epoch++)
+            {
+                published[epoch] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                run.Publish(epoch);
+                await Task.Delay(1000);
+            }
+            await Task.Delay(2000);
+
+            var latencies = new List<double>();
+            var missing = 0;
+            foreach (var page in pages)
+            {
+                var arrivals = await page.EvaluateAsync<Dictionary<string, long>>("() => window.arrivals");
+                foreach (var (epoch, at) in published)
+                {
+                    if (arrivals.TryGetValue(epoch.ToString(CultureInfo.InvariantCulture), out var shown)) latencies.Add(shown - at);
+                    else missing++;
+                }
+            }
+            Report($"Epoch end (publish) to redrawn accuracy chart, {sessions} sessions x {published.Count} epochs, {missing} not shown", latencies);
+            Assert.Equal(0, missing);
+        }
+        finally
+        {
+            foreach (var page in pages) await page.Context.CloseAsync();
+        }
+    }
+
+    void Report(string what, List<double> millis)
+    {
+        millis.Sort();
+        double P(double q) => millis[Math.Min(millis.Count - 1, (int)Math.Ceiling(q * millis.Count) - 1)];
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"{what}: n={millis.Count}, median {P(0.5):0} ms, p95 {P(0.95):0} ms, max {millis[^1]:0} ms");
+        output.WriteLine(line);
+        var file = BrowserFixture.ScreenshotPath("x").Replace(Path.Combine("docs", "screenshots", "x"), Path.Combine("artifacts", "benchmarks"));
+        Directory.CreateDirectory(file);
+        File.AppendAllText(Path.Combine(file, "browser.txt"), $"{DateTime.UtcNow:u} {line}{Environment.NewLine}");
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.Playwright;
+using TempBalance.Web.Tests.Backend;
+
+namespace TempBalance.Web.Tests.Browser;
+
+/// <summary>
+/// The app on a real Kestrel socket (Blazor Server needs its WebSocket) with its own data directory, and
+/// Debian's Chromium driven by Playwright.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public static readonly string[] ChromiumArgs =
+    [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ];
+
+    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
+    IPlaywright? _playwright;
+
+    public TempBalanceAppFactory Factory { get; private set; } = default!;
+    public IBrowser Browser { get; private set; } = default!;
+    public string BaseUrl { get; private set; } = "";
+    public IServiceProvider Services => Factory.Services;
+
+    public async Task InitializeAsync()
+    {
+        Factory = new TempBalanceAppFactory(_dataDirectory);
+        Factory.StartAndCreateClient().Dispose();
+        BaseUrl = Factory.BaseAddress.ToString().TrimEnd('/');
+
+        // Training shares the test machine's cores with the server and the browser: allow for slow UI answers.
+        Assertions.SetDefaultExpectTimeout(20_000);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = ChromiumArgs,
+        });
+    }
+
+    public async Task<IPage> NewPageAsync(int width = 1280, int height = 900, bool dark = false)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseUrl,
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        return await context.NewPageAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        // Pages first: an open Blazor circuit keeps the host from stopping.
+        if (Browser is not null)
+        {
+            foreach (var context in Browser.Contexts.ToList()) await context.CloseAsync();
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        if (Factory is not null) await Factory.DisposeAsync();
+        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
+    }
+
+    /// <summary>docs/screenshots/ of the repository this test runs from.</summary>
+    public static string ScreenshotPath(string name)
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TempBalance.Web.sln"))) dir = dir.Parent;
+        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
+        Directory.CreateDirectory(folder);
+        return Path.Combine(folder, name);
+    }
+}

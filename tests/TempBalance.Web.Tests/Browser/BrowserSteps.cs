@@ -1,0 +1,38 @@
+using Microsoft.Playwright;
+
+namespace TempBalance.Web.Tests.Browser;
+
+public static class BrowserSteps
+{
+    static readonly TimeSpan TrainingTimeout = TimeSpan.FromSeconds(150);
+
+    /// <summary>Navigates and waits for the Blazor circuit: input before that would go to the prerendered page.</summary>
+    public static async Task Open(IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await page.Locator("[data-interactive='true']").WaitForAsync();
+    }
+
+    // MudNumericField puts the data-testid on its input.
+    public static async Task SetNumber(IPage page, string testId, string value)
+    {
+        var input = page.Locator($"input[data-testid='{testId}']");
+        await input.FillAsync(value);
+        await input.BlurAsync();
+    }
+
+    /// <summary>Waits until trace <paramref name="trace"/> of a plotly chart holds at least this many x values.</summary>
+    public static async Task WaitForPoints(IPage page, string chartId, int trace, int atLeast)
+    {
+        await page.WaitForFunctionAsync(
+            "([id, t, n]) => { const d = document.getElementById(id)?.data; return !!d && d.length > t && (d[t].x?.length ?? 0) >= n; }",
+            new object[] { chartId, trace, atLeast },
+            new PageWaitForFunctionOptions { Timeout = (float)TrainingTimeout.TotalMilliseconds, PollingInterval = 250 });
+    }
+
+    public static async Task Shot(IPage page, string name, bool fullPage = false)
+    {
+        await page.WaitForTimeoutAsync(400); // let plotly finish its transition
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath(name), FullPage = fullPage });
+    }
+}

@@ -1,0 +1,41 @@
+using Microsoft.Playwright;
+using TempBalance.Web.Data;
+
+namespace TempBalance.Web.Tests.Browser;
+
+[Trait("Category", "Browser")]
+[Collection("Browser")]
+public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task A_phone_in_dark_mode_gets_dark_charts_and_live_epochs_extend_them()
+    {
+        var run = new SyntheticRun(app.Services, epochs: 60, layers: 12);
+        await run.SeedAsync(storedEpochs: 30, RunStatus.Running);
+        var page = await app.NewPageAsync(width: 390, height: 844, dark: true);
+        try
+        {
+            await BrowserSteps.Open(page, $"/runs/{run.Id}");
+            await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: 31);
+            // Light text on the dark page: the charts followed the system theme.
+            await page.WaitForFunctionAsync("() => document.getElementById('chart-loss')?.layout?.font?.color === '#e0e0e0'");
+
+            run.Publish(31);
+            run.Publish(32);
+            await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: 33);
+            await BrowserSteps.WaitForPoints(page, "chart-alpha", trace: 0, atLeast: 33);
+            // Extended, not re-sent: each epoch exactly once.
+            var epochs = await page.EvaluateAsync<int[]>("() => document.getElementById('chart-accuracy').data[1].x");
+            Assert.Equal(Enumerable.Range(0, 33), epochs);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("run-detail-phone-dark.png") });
+
+            // The drawer is a temporary overlay on a phone.
+            await page.GetByLabel("Toggle navigation").ClickAsync();
+            await page.GetByText("Queue").First.WaitForAsync();
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using Microsoft.Playwright;
+
+namespace TempBalance.Web.Tests.Browser;
+
+/// <summary>
+/// The whole product in Debian's Chromium: first start, queueing a baseline-vs-TempBalance comparison from
+/// the New run form, charts filling live, Compare, Queue, a phone and dark mode. Saves a screenshot of every
+/// page into docs/screenshots/.
+/// </summary>
+[Trait("Category", "Browser")]
+[Collection("Browser")]
+public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Queue_a_comparison_from_the_form_watch_it_train_live_and_compare()
+    {
+        var page = await app.NewPageAsync();
+        try
+        {
+            // First start: one prominent action, no table.
+            await BrowserSteps.Open(page, "/");
+            await page.GetByTestId("quickstart").WaitForAsync();
+            await BrowserSteps.Shot(page, "runs-empty.png");
+
+            // The quick start queues the Fashion-MNIST comparison and opens its first run; cancel both to keep this test short.
+            await page.GetByTestId("quickstart").ClickAsync();
+            await page.WaitForURLAsync("**/runs/1");
+            await Assertions.Expect(page.GetByText("Run #1")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("baseline · smallcnn · fashion-mnist")).ToBeVisibleAsync();
+            await page.GetByTestId("cancel").ClickAsync();
+            await Assertions.Expect(page.GetByTestId("status")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("cancel"));
+            await BrowserSteps.Open(page, "/queue");
+            await page.GetByTestId("cancel").First.ClickAsync(); // the queued TempBalance run: cancelled at once
+            await Assertions.Expect(page.GetByTestId("queue-item")).ToHaveCountAsync(1);
+
+            // New run: the quick preset, shortened, against the baseline.
+            await BrowserSteps.Open(page, "/runs/new");
+            await page.GetByTestId("queue").WaitForAsync();
+            await BrowserSteps.SetNumber(page, "epochs", "-1");
+            await page.GetByTestId("form-errors").Or(page.GetByText("Epochs must be at least 1")).First.WaitForAsync();
+            await BrowserSteps.SetNumber(page, "epochs", "2");
+            await BrowserSteps.SetNumber(page, "subset", "1000");
+            await Assertions.Expect(page.GetByText("Epochs must be at least 1")).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByTestId("queue")).ToContainTextAsync("Queue 2 runs");
+            await BrowserSteps.Shot(page, "new-run.png", fullPage: true);
+            await page.GetByTestId("queue").ClickAsync();
+
+            // Two runs in one group: the form opens Compare.
+            await page.WaitForURLAsync("**/compare?ids=*");
+            var ids = page.Url.Split("ids=")[1].Split(',');
+            Assert.Equal(2, ids.Length);
+
+            // Run detail of the first run: the charts fill while it trains.
+            await BrowserSteps.Open(page, $"/runs/{ids[0]}");
+            await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: 2);
+            await BrowserSteps.WaitForPoints(page, "chart-alpha", trace: 0, atLeast: 2);
+            await BrowserSteps.WaitForPoints(page, "chart-lr", trace: 0, atLeast: 2);
+            await BrowserSteps.WaitForPoints(page, "chart-esd", trace: 0, atLeast: 3);
+            await Assertions.Expect(page.GetByTestId("layer-table").Locator("tbody tr").First).ToContainTextAsync("conv");
+            await Assertions.Expect(page.GetByTestId("esd-caption")).ToContainTextAsync("eigenvalues");
+            await BrowserSteps.Shot(page, "run-detail.png", fullPage: true);
+
+            // The queue shows the second run waiting (or running).
+            await BrowserSteps.Open(page, "/queue");
+            await page.GetByTestId("queue-list").WaitForAsync();
+            await BrowserSteps.Shot(page, "queue.png");
+
+            // Compare: both runs' test accuracy overlaid, filled live until both finish.
+            await BrowserSteps.Open(page, $"/compare?ids={string.Join(",", ids)}");
+            await BrowserSteps.WaitForPoints(page, "chart-compare", trace: 0, atLeast: 3);
+            await BrowserSteps.WaitForPoints(page, "chart-compare", trace: 1, atLeast: 3);
+            await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("tempbalance");
+            await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("±");
+            await BrowserSteps.Shot(page, "compare.png", fullPage: true);
+
+            // The runs table with history.
+            await BrowserSteps.Open(page, "/");
+            await Assertions.Expect(page.GetByTestId("run-link")).ToHaveCountAsync(4);
+            await BrowserSteps.Shot(page, "runs.png");
+        }
+        catch
+        {
+            // What the browser showed when it failed, next to the test output (not in docs/).
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "browser-failure.png"), FullPage = true });
+            throw;
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+}

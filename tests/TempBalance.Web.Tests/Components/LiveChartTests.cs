@@ -1,0 +1,110 @@
+using Bunit;
+using Plotly.Blazor;
+using TempBalance.Web.Components.Charts;
+
+namespace TempBalance.Web.Tests.Components;
+
+public class LiveChartTests : IAsyncLifetime
+{
+    const string PlotlyInterop = "./_content/Plotly.Blazor/plotly-interop-7.2.0.js";
+    readonly BunitContext _ctx = new();
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _ctx.DisposeAsync();
+
+    IRenderedComponent<LiveChart> RenderChart(ChartFeed feed) =>
+        _ctx.Render<LiveChart>(p => p
+            .Add(c => c.Feed, feed)
+            .Add(c => c.Id, "loss")
+            .Add(c => c.LayoutFor, dark => ChartLayouts.Axes(dark, "Loss", "epoch", "loss"))
+            .Add(c => c.MinFlushInterval, TimeSpan.FromHours(1))); // flushes only when the test says so
+
+    [Fact]
+    public async Task Draws_once_then_extends_with_only_the_new_points()
+    {
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("train", [1, 2], [0.9, 0.7]) });
+
+        var cut = RenderChart(feed);
+        cut.WaitForAssertion(() => Assert.True(feed.Ready));
+
+        await cut.InvokeAsync(() => { feed.Append(0, 3, 0.5); feed.Append(0, 4, 0.4); });
+        await cut.InvokeAsync(cut.Instance.FlushAsync);
+        await cut.InvokeAsync(() => feed.Append(0, 5, 0.3));
+        await cut.InvokeAsync(cut.Instance.FlushAsync);
+
+        var newPlot = Assert.Single(module.Invocations["newPlot"]);
+        Assert.Equal("loss", newPlot.Arguments[0]);
+        var extends = module.Invocations["extendTraces"];
+        Assert.All(extends, e => Assert.Equal("[0]", Points(e.Arguments[3])));
+        Assert.Equal("3,4,5", string.Join(",", extends.Select(e => Points(e.Arguments[1]).Trim('[', ']'))));
+        Assert.Equal("0.5,0.4,0.3", string.Join(",", extends.Select(e => Points(e.Arguments[2]).Trim('[', ']'))));
+        Assert.Empty(module.Invocations["react"]);
+        // The component's copy of the data grew with the extends, so a later full re-send is complete.
+        var trace = (Plotly.Blazor.Traces.Scatter)feed.Traces[0];
+        Assert.Equal([1.0, 2.0, 3.0, 4.0, 5.0], trace.X);
+    }
+
+    [Fact]
+    public async Task Updates_within_the_flush_interval_are_held_back()
+    {
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("train", [1], [0.9]) });
+        var cut = RenderChart(feed);
+        cut.WaitForAssertion(() => Assert.True(feed.Ready));
+
+        await cut.InvokeAsync(() => feed.Append(0, 2, 0.8)); // the first update goes out at once
+        await cut.InvokeAsync(() => feed.Append(0, 3, 0.7)); // these wait for the interval (an hour here)
+        await cut.InvokeAsync(() => feed.Append(0, 4, 0.6));
+        await Task.Delay(100);
+
+        var sent = Assert.Single(module.Invocations["extendTraces"]);
+        Assert.Equal("[[2]]", Points(sent.Arguments[1]));
+        Assert.True(feed.HasPending);
+    }
+
+    [Fact]
+    public async Task Replacing_the_traces_re_sends_them_whole_instead_of_extending()
+    {
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1, 2], [0.9, 0.7]) });
+        var cut = RenderChart(feed);
+        cut.WaitForAssertion(() => Assert.True(feed.Ready));
+
+        await cut.InvokeAsync(() => feed.Replace([ChartLayouts.Line("loss", [1, 5, 9], [0.9, 0.2, 0.1])]));
+        await cut.InvokeAsync(cut.Instance.FlushAsync);
+
+        Assert.Single(module.Invocations["react"]);
+        Assert.Empty(module.Invocations["extendTraces"]);
+    }
+
+    [Fact]
+    public async Task Nothing_is_sent_before_the_chart_has_been_drawn()
+    {
+        // plotly.js never finishes loading, so the first draw never completes and AfterRender never runs.
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        module.SetupVoid("importScript", _ => true);
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1], [0.9]) });
+        var cut = RenderChart(feed);
+
+        await cut.InvokeAsync(() => feed.Append(0, 2, 0.8));
+        await cut.InvokeAsync(cut.Instance.FlushAsync);
+
+        Assert.False(feed.Ready);
+        Assert.Empty(module.Invocations["extendTraces"]);
+        Assert.Empty(module.Invocations["react"]);
+    }
+
+    // Invocation arguments arrive as nested enumerables of boxed values; flatten them for comparison.
+    static string Points(object? value) => value switch
+    {
+        System.Collections.IEnumerable e and not string => "[" + string.Join(",", e.Cast<object?>().Select(Points)) + "]",
+        _ => Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) ?? "null",
+    };
+
+}

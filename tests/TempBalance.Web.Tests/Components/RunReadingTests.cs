@@ -1,0 +1,59 @@
+using TempBalance.Web.Components.Charts;
+using TempBalance.Web.Components.Runs;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Tests.Components;
+
+public class RunReadingTests
+{
+    [Theory]
+    [InlineData(1.5, "heavy-tailed")]
+    [InlineData(2.0, "well-trained")]
+    [InlineData(6.0, "well-trained")]
+    [InlineData(6.01, "under-trained")]
+    [InlineData(null, "no fit")]
+    [InlineData(double.NaN, "no fit")]
+    public void Alpha_reads_as_its_HT_SR_label(double? alpha, string label) => Assert.Equal(label, HtsrLabel.For(alpha));
+
+    [Fact]
+    public void Mean_and_sample_standard_deviation_over_finite_values()
+    {
+        var stats = MeanStd.Of([0.90, 0.92, 0.94, null, double.NaN])!.Value;
+        Assert.Equal(3, stats.Count);
+        Assert.Equal(0.92, stats.Mean, 12);
+        Assert.Equal(0.02, stats.Std, 12);
+        Assert.Equal("92.00 ± 2.00 %", stats.AsPercent());
+        Assert.Equal(0, MeanStd.Of([0.5])!.Value.Std);
+        Assert.Null(MeanStd.Of([null]));
+    }
+
+    [Fact]
+    public void The_fitted_power_law_sits_on_the_tail_of_the_histogram()
+    {
+        // 100 eigenvalues in 4 log bins over [0.1, 10); xmin = 1 starts bin 2, so the tail holds 30 + 10 of them.
+        var layer = new LayerPoint(5, 0, "conv", "Conv2d", 100, Alpha: 3, D: 0.1, Xmin: 1, SpectralNorm: 10, null, 0.1, true, null);
+        var spectrum = new SpectrumView(layer, [-1, -0.5, 0, 0.5, 1], [20, 40, 30, 10]);
+
+        var fit = EsdFigure.PowerLaw(spectrum)!;
+
+        Assert.Equal(0.4, fit.TailShare, 12);
+        Assert.Equal(1.0, fit.X[0]);
+        Assert.Equal(10.0, fit.X[1], 9);
+        // p(xmin) = share * (alpha - 1) / xmin, then falling as x^-alpha.
+        Assert.Equal(0.4 * 2, fit.Y[0], 12);
+        Assert.Equal(0.8 * Math.Pow(10, -3), fit.Y[1], 12);
+
+        var traces = EsdFigure.Traces(spectrum);
+        Assert.Equal(3, traces.Count); // histogram, fit, xmin marker
+        Assert.Null(EsdFigure.PowerLaw(spectrum with { Layer = layer with { Alpha = null } }));
+    }
+
+    [Fact]
+    public void Progress_counts_finished_epochs_and_the_current_epochs_batches()
+    {
+        Assert.Equal(0.25, EpochProgress.Fraction(4, 0, new RunProgress(1, 50, 50, 30)), 12);
+        Assert.Equal(0.5 + 0.125, EpochProgress.Fraction(4, 2, new RunProgress(3, 25, 50, 30)), 12);
+        Assert.Equal(0.5, EpochProgress.Fraction(4, 2, new RunProgress(2, 50, 50, 30)), 12); // stale progress of a stored epoch
+        Assert.Contains("ETA 30s", EpochProgress.Describe(4, 2, new RunProgress(3, 25, 50, 30)));
+    }
+}
