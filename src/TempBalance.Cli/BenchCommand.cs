@@ -18,6 +18,7 @@ public static class BenchCommand
     public static Command Create() => new("bench", "Benchmarks (results and machine details go into docs/benchmarks.md).")
     {
         CreateEsd(),
+        BenchTrainCommand.Create(),
     };
 
     static string Seconds(double s) => s.ToString("F3", CultureInfo.InvariantCulture);

@@ -4,6 +4,7 @@ using TempBalance.Cli;
 var root = new RootCommand("TempBalance: layer-wise learning rates from heavy-tailed spectral analysis.")
 {
     InfoCommand.Create(),
+    TrainCommand.Create(),
     AnalyzeCommand.Create(),
     BenchCommand.Create(),
 };

@@ -79,6 +79,17 @@ public static class DatasetCatalog
         return new DatasetLocation(dataset, null, firstMissing ?? []);
     }
 
+    /// <summary>Names the files a dataset lacks and where they can go, for errors that say what to do.</summary>
+    public static string MissingFilesMessage(DatasetLocation location)
+    {
+        var dataset = location.Dataset;
+        if (location.Found) return $"Dataset '{dataset.Name}' is complete in {location.Directory}.";
+        var folders = string.Join(" or ", location.MissingFiles.Select(f => Path.GetDirectoryName(f)).Distinct()
+            .Concat([Path.Combine(SystemDatasetsRoot, dataset.Folder)]).Distinct());
+        return $"Dataset '{dataset.Name}' is missing {string.Join(", ", location.MissingFiles)}. " +
+               $"Put its files into {folders} (source: {dataset.Source}).";
+    }
+
     /// <summary>The path of one required file in a located dataset directory, whichever accepted name exists.</summary>
     public static string FilePath(string directory, string[] alternatives) =>
         alternatives.Select(f => Path.Combine(directory, f)).FirstOrDefault(p => File.Exists(p) || Directory.Exists(p))

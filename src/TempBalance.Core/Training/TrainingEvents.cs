@@ -7,7 +7,11 @@ public sealed record BatchProgress(
 /// <summary>A log-binned histogram of one layer's eigenvalues: enough to redraw its ESD plot.</summary>
 public sealed record EsdHistogram(double[] Log10BinEdges, int[] Counts);
 
-/// <summary>One analysed layer at the end of an epoch.</summary>
+/// <summary>
+/// One analysed layer at the end of an epoch. <see cref="LearningRate"/> is the rate the method assigned from
+/// this analysis, i.e. the rate the layer trains with during the NEXT epoch (after the last epoch: the
+/// schedule's final value). Alpha, D and Xmin are null when the power-law fit failed (see FitError).
+/// </summary>
 public sealed record LayerReport(
     int Index,
     string Name,
@@ -23,7 +27,13 @@ public sealed record LayerReport(
     string? FitError,
     EsdHistogram Histogram);
 
-/// <summary>Raised after every epoch; epoch numbers start at 1. Epoch 0 describes the initial weights.</summary>
+/// <summary>
+/// Raised after every epoch; epoch numbers start at 1. Epoch 0 describes the initial weights: its test metrics
+/// are measured on the test set and its train metrics on up to 10,000 training images without augmentation,
+/// and EpochSeconds is that evaluation's time. <see cref="LearningRate"/> is the global rate used DURING the
+/// epoch (for epoch 0, the rate of epoch 1). EpochSeconds covers training and test evaluation; EsdSeconds is
+/// the spectral analysis after it, counted separately.
+/// </summary>
 public sealed record EpochReport(
     int Epoch,
     double TrainLoss,

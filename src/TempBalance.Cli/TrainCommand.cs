@@ -1,0 +1,219 @@
+using System.CommandLine;
+using System.Text.Json;
+using Spectre.Console;
+using TempBalance.Core.Data;
+using TempBalance.Core.Models;
+using TempBalance.Core.Scheduling;
+using TempBalance.Core.Training;
+using TorchSharp;
+
+namespace TempBalance.Cli;
+
+/// <summary>`tempbalance train`: one training run with live progress; results, CSVs and a checkpoint in --out.</summary>
+public static class TrainCommand
+{
+    public const int InvalidConfiguration = 2;
+    public const int Diverged = 3;
+    public const int Cancelled = 130;
+
+    public static Command Create()
+    {
+        var defaults = new TrainingConfig();
+        var tbDefaults = new TempBalanceOptions();
+        var model = new Option<string>("--model") { Description = $"Model: {string.Join(", ", ModelFactory.Names)}.", DefaultValueFactory = _ => defaults.Model };
+        var dataset = new Option<string>("--dataset") { Description = $"Dataset: {string.Join(", ", DatasetCatalog.All.Select(d => d.Name))}.", DefaultValueFactory = _ => defaults.Dataset };
+        var method = new Option<string>("--method") { Description = $"Training method: {string.Join(", ", TrainingMethods.Names)}.", DefaultValueFactory = _ => defaults.Method };
+        var epochs = new Option<int>("--epochs") { Description = "Number of epochs.", DefaultValueFactory = _ => defaults.Epochs };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per optimizer step.", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Initial global learning rate.", DefaultValueFactory = _ => defaults.Lr };
+        var momentum = new Option<double>("--momentum") { Description = "SGD momentum.", DefaultValueFactory = _ => defaults.Momentum };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "SGD weight decay (every parameter).", DefaultValueFactory = _ => defaults.WeightDecay };
+        var seed = new Option<int>("--seed") { Description = "Seed for weights and data order.", DefaultValueFactory = _ => defaults.Seed };
+        var schedule = new Option<string>("--schedule") { Description = $"Global LR schedule: {string.Join(", ", GlobalSchedule.Kinds)}.", DefaultValueFactory = _ => defaults.Schedule };
+        var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear warm-up.", DefaultValueFactory = _ => defaults.WarmupEpochs };
+        var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => defaults.Device };
+        var width = new Option<double>("--width-factor") { Description = "Multiplies model widths (1 = the paper's).", DefaultValueFactory = _ => defaults.WidthFactor };
+        var noAugment = new Option<bool>("--no-augment") { Description = "Turn off random crop and flip (colour datasets)." };
+        var subset = new Option<int?>("--subset") { Description = "Use only the first N training (and test) images." };
+        var output = new Option<string>("--out") { Description = "Run directory for results.json, CSVs and checkpoint.bin.", DefaultValueFactory = _ => Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss")) };
+        var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint, with its saved configuration." };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's choice)." };
+        var dataRoot = new Option<string>("--data-root") { Description = "Folder that holds the datasets (default: $TEMPBALANCE_DATA_ROOT or ./data).", DefaultValueFactory = _ => DatasetCatalog.DefaultDataRoot() };
+        var download = new Option<bool>("--download") { Description = "Download the dataset from its canonical location (checksum-checked) when files are missing." };
+        var tbFit = new Option<string>("--tb-fit") { Description = "xmin rule: median, ks or peak.", DefaultValueFactory = _ => Lower(tbDefaults.Fit) };
+        var tbAssign = new Option<string>("--tb-assign") { Description = "LR assignment: linear, sqrt, log2 or step.", DefaultValueFactory = _ => Lower(tbDefaults.Assign) };
+        var tbMetric = new Option<string>("--tb-metric") { Description = "Layer metric: alpha, spectral-norm or alpha-weighted.", DefaultValueFactory = _ => "alpha" };
+        var tbMin = new Option<double>("--tb-min-ratio") { Description = "Smallest LR factor s1.", DefaultValueFactory = _ => tbDefaults.MinRatio };
+        var tbMax = new Option<double>("--tb-max-ratio") { Description = "Largest LR factor s2.", DefaultValueFactory = _ => tbDefaults.MaxRatio };
+        var tbXminPos = new Option<int>("--tb-xmin-pos") { Description = "Median rule: xmin index = N / this.", DefaultValueFactory = _ => tbDefaults.XminPos };
+        var tbConvNorm = new Option<double>("--tb-conv-norm") { Description = "Conv matrices are scaled by sqrt(this).", DefaultValueFactory = _ => tbDefaults.ConvNorm };
+        var tbEigsThresh = new Option<int>("--tb-eigs-thresh") { Description = "Do not tune layers with fewer eigenvalues (0 = tune all, the paper).", DefaultValueFactory = _ => tbDefaults.EigsThresh };
+        var tbEvery = new Option<int>("--tb-every-steps") { Description = "Refit every K steps instead of every epoch (0 = per epoch).", DefaultValueFactory = _ => tbDefaults.UpdateEverySteps };
+        var tbFilter = new Option<bool>("--tb-filter-zeros") { Description = "Drop eigenvalues <= 1e-5 before fitting." };
+        var tbReferenceTies = new Option<bool>("--tb-reference-ties") { Description = "Reference behaviour when all metrics are equal (every layer gets s2 * lr)." };
+
+        var command = new Command("train", "Train a model with TempBalance or the baseline and record per-layer spectra and learning rates.")
+        {
+            model, dataset, method, epochs, batchSize, lr, momentum, weightDecay, seed, schedule, warmup, device, width,
+            noAugment, subset, output, resume, threads, dataRoot, download,
+            tbFit, tbAssign, tbMetric, tbMin, tbMax, tbXminPos, tbConvNorm, tbEigsThresh, tbEvery, tbFilter, tbReferenceTies,
+        };
+        command.SetAction(parse =>
+        {
+            var outDir = parse.GetValue(output)!;
+            var root = parse.GetValue(dataRoot)!;
+            if (parse.GetValue(threads) is int n) torch.set_num_threads(n);
+
+            var problems = new List<ConfigError>();
+            TrainingConfig config;
+            if (parse.GetValue(resume))
+            {
+                var saved = Path.Combine(outDir, ResultsWriter.ResultsFile);
+                if (!Checkpoint.Exists(outDir) || !File.Exists(saved))
+                {
+                    AnsiConsole.MarkupLine($"[red]Nothing to resume:[/] {Markup.Escape(outDir)} has no {Checkpoint.FileName} and {ResultsWriter.ResultsFile}. Start a run there without --resume.");
+                    return InvalidConfiguration;
+                }
+                config = JsonSerializer.Deserialize<ResultsWriter.RunResults>(File.ReadAllText(saved), ResultsWriter.Json)!.Config;
+            }
+            else
+            {
+                if (Checkpoint.Exists(outDir))
+                {
+                    AnsiConsole.MarkupLine($"[red]{Markup.Escape(outDir)} already holds a run.[/] Pass --resume to continue it, or choose another --out.");
+                    return InvalidConfiguration;
+                }
+                config = new TrainingConfig
+                {
+                    Model = parse.GetValue(model)!,
+                    Dataset = parse.GetValue(dataset)!,
+                    Method = parse.GetValue(method)!,
+                    Epochs = parse.GetValue(epochs),
+                    BatchSize = parse.GetValue(batchSize),
+                    Lr = parse.GetValue(lr),
+                    Momentum = parse.GetValue(momentum),
+                    WeightDecay = parse.GetValue(weightDecay),
+                    Seed = parse.GetValue(seed),
+                    Schedule = parse.GetValue(schedule)!,
+                    WarmupEpochs = parse.GetValue(warmup),
+                    Device = parse.GetValue(device)!,
+                    WidthFactor = parse.GetValue(width),
+                    Augment = !parse.GetValue(noAugment),
+                    Subset = parse.GetValue(subset),
+                    TempBalance = new TempBalanceOptions
+                    {
+                        Fit = ParseEnum<XminRule>(parse.GetValue(tbFit)!, "tempBalance.fit", problems),
+                        Assign = ParseEnum<AssignmentFunction>(parse.GetValue(tbAssign)!, "tempBalance.assign", problems),
+                        Metric = ParseEnum<LayerMetric>(parse.GetValue(tbMetric)!, "tempBalance.metric", problems),
+                        MinRatio = parse.GetValue(tbMin),
+                        MaxRatio = parse.GetValue(tbMax),
+                        XminPos = parse.GetValue(tbXminPos),
+                        ConvNorm = parse.GetValue(tbConvNorm),
+                        EigsThresh = parse.GetValue(tbEigsThresh),
+                        UpdateEverySteps = parse.GetValue(tbEvery),
+                        FilterNearZero = parse.GetValue(tbFilter),
+                        ReferenceTieBehaviour = parse.GetValue(tbReferenceTies),
+                    },
+                };
+            }
+            if (parse.GetValue(download) && !DatasetCatalog.Locate(config.Dataset, root).Found && DatasetCatalog.All.Any(d => d.Name == config.Dataset))
+            {
+                try
+                {
+                    using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
+                    AnsiConsole.MarkupLine($"Downloading {Markup.Escape(config.Dataset)} into {Markup.Escape(Path.GetFullPath(root))} ...");
+                    DatasetDownloader.DownloadAsync(config.Dataset, root, http).GetAwaiter().GetResult();
+                }
+                catch (IOException e)
+                {
+                    problems.Add(new ConfigError("dataset", e.Message));
+                }
+            }
+            problems.AddRange(TrainingConfigValidator.Validate(config, root));
+            if (problems.Count > 0)
+            {
+                AnsiConsole.MarkupLine("[red]Cannot train with this configuration:[/]");
+                foreach (var p in problems) AnsiConsole.MarkupLine($"  [yellow]{Markup.Escape(p.Field)}[/]: {Markup.Escape(p.Message)}");
+                return InvalidConfiguration;
+            }
+            return Train(config, outDir, root);
+        });
+        return command;
+    }
+
+    static string Lower<T>(T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
+
+    static T ParseEnum<T>(string text, string field, List<ConfigError> problems) where T : struct, Enum
+    {
+        if (Enum.TryParse<T>(text.Replace("-", "").Replace("_", ""), ignoreCase: true, out var value) && Enum.IsDefined(value)) return value;
+        problems.Add(new ConfigError(field, $"Unknown value '{text}'. Choose one of: {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}."));
+        return default;
+    }
+
+    static int Train(TrainingConfig config, string outDir, string dataRoot)
+    {
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        var trainer = new Trainer(config, outDir, dataRoot);
+        AnsiConsole.MarkupLine($"Training [bold]{Markup.Escape(config.Model)}[/] on [bold]{Markup.Escape(config.Dataset)}[/] with [bold]{Markup.Escape(config.Method)}[/], {config.Epochs} epochs, results in {Markup.Escape(Path.GetFullPath(outDir))}");
+
+        TrainingResult result = null!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask("starting", maxValue: config.Epochs);
+                trainer.BatchCompleted += p =>
+                {
+                    task.Description = $"epoch {p.Epoch}/{config.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:F3} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s ETA {p.Eta:hh\\:mm\\:ss}";
+                    task.Value = p.Epoch - 1 + (double)p.Batch / p.BatchesPerEpoch;
+                };
+                trainer.EpochCompleted += e =>
+                {
+                    task.Value = e.Epoch;
+                    AnsiConsole.MarkupLine(Markup.Escape(
+                        $"epoch {e.Epoch}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P2} | test loss {e.TestLoss:F4} acc {e.TestAccuracy:P2} | lr {e.LearningRate:G4} | {e.EpochSeconds:F1} s + ESD {e.EsdSeconds:F2} s"));
+                };
+                result = trainer.Run(cancel.Token);
+            });
+        Console.CancelKeyPress -= onCancel;
+
+        WriteSummary(result);
+        AnsiConsole.MarkupLine($"Results: {Markup.Escape(Path.GetFullPath(Path.Combine(outDir, ResultsWriter.ResultsFile)))} (+ {ResultsWriter.EpochsFile}, {ResultsWriter.LayersFile})");
+        switch (result.Outcome)
+        {
+            case RunOutcome.Completed:
+                return 0;
+            case RunOutcome.Diverged:
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(result.Message ?? "Diverged.")}[/]");
+                return Diverged;
+            default:
+                AnsiConsole.MarkupLine($"[yellow]{Markup.Escape(result.Message ?? "Cancelled.")}[/] Continue with --resume --out {Markup.Escape(outDir)}.");
+                return Cancelled;
+        }
+    }
+
+    static void WriteSummary(TrainingResult result)
+    {
+        var table = new Table().AddColumns("epoch", "train loss", "train acc", "test loss", "test acc", "lr", "epoch s", "ESD s");
+        foreach (var e in result.Epochs)
+            table.AddRow(e.Epoch.ToString(), $"{e.TrainLoss:F4}", $"{e.TrainAccuracy:P2}", $"{e.TestLoss:F4}", $"{e.TestAccuracy:P2}",
+                $"{e.LearningRate:G4}", $"{e.EpochSeconds:F1}", $"{e.EsdSeconds:F2}");
+        AnsiConsole.Write(table);
+
+        if (result.Epochs.Count > 0 && result.Epochs[^1].Layers.Count > 0)
+        {
+            var layers = new Table().AddColumns("layer", "kind", "eigs", "alpha", "spectral norm", "next lr", "tuned");
+            foreach (var l in result.Epochs[^1].Layers)
+                layers.AddRow(Markup.Escape(l.Name), l.Kind, l.EigsNum.ToString(), l.Alpha is double a ? $"{a:F3}" : Markup.Escape(l.FitError ?? "-"),
+                    $"{l.SpectralNorm:G4}", $"{l.LearningRate:G4}", l.Tuned ? "yes" : "no");
+            AnsiConsole.Write(layers);
+        }
+    }
+}

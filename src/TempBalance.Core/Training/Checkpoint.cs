@@ -1,0 +1,93 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TempBalance.Core.Training;
+
+/// <summary>
+/// Everything needed to continue a run exactly after a completed epoch: the model (parameters and
+/// BatchNorm statistics), the optimizer with its momentum buffers and group learning rates, the torch and
+/// data-order random states, the step count and every epoch report so far. Written to a temp file and
+/// renamed over {runDirectory}/checkpoint.bin, so a crash leaves the previous checkpoint intact.
+/// </summary>
+public sealed record CheckpointState(
+    TrainingConfig Config, int Epoch, long Step, IReadOnlyList<EpochReport> Epochs, IReadOnlyList<double> GroupLearningRates);
+
+public static class Checkpoint
+{
+    public const string FileName = "checkpoint.bin";
+    const string Magic = "TempBalance checkpoint v1";
+
+    public static string PathIn(string runDirectory) => Path.Combine(runDirectory, FileName);
+
+    public static void Save(string runDirectory, CheckpointState state, nn.Module model, SGD optimizer, Generator dataGenerator)
+    {
+        Directory.CreateDirectory(runDirectory);
+        var path = PathIn(runDirectory);
+        var temp = path + ".tmp";
+        using (var file = File.Create(temp))
+        using (var writer = new BinaryWriter(file))
+        {
+            writer.Write(Magic);
+            writer.Write(JsonSerializer.Serialize(state, ResultsWriter.Json));
+            WriteBytes(writer, torch.random.get_rng_state());
+            WriteBytes(writer, dataGenerator.get_state());
+            model.save(writer);
+            optimizer.save_state_dict(writer);
+            writer.Flush();
+            file.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static bool Exists(string runDirectory) => File.Exists(PathIn(runDirectory));
+
+    /// <summary>Restores model, optimizer and random states in place and returns the run's progress.</summary>
+    public static CheckpointState Load(string runDirectory, nn.Module model, SGD optimizer, Generator dataGenerator, TrainingConfig? expectedConfig = null)
+    {
+        var path = PathIn(runDirectory);
+        using var file = File.OpenRead(path);
+        using var reader = new BinaryReader(file);
+        if (reader.ReadString() != Magic) throw new InvalidDataException($"{path} is not a TempBalance checkpoint.");
+        var state = JsonSerializer.Deserialize<CheckpointState>(reader.ReadString(), ResultsWriter.Json)
+            ?? throw new InvalidDataException($"{path} has no run state.");
+        // A run may move to another device; anything else that differs would not continue the same run.
+        if (expectedConfig is not null && state.Config with { Device = expectedConfig.Device } != expectedConfig)
+            throw new InvalidDataException(
+                $"{path} belongs to a run with another configuration ({JsonSerializer.Serialize(state.Config, ResultsWriter.Json)}); use another run directory or the same settings.");
+        try
+        {
+            using (var rng = ReadBytes(reader)) torch.random.set_rng_state(rng);
+            using (var rng = ReadBytes(reader)) dataGenerator.set_state(rng);
+            model.load(reader);
+            optimizer.load_state_dict(reader);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or ExternalException)
+        {
+            throw new InvalidDataException(
+                $"{path} does not fit this run's model and method ({e.Message}); was the configuration changed? Use another run directory.", e);
+        }
+        if (state.GroupLearningRates.Count != optimizer.ParamGroups.Count())
+            throw new InvalidDataException($"{path} was saved with {state.GroupLearningRates.Count} parameter groups, but this run has {optimizer.ParamGroups.Count()}; was the configuration changed?");
+        foreach (var (group, lr) in optimizer.ParamGroups.Zip(state.GroupLearningRates)) group.LearningRate = lr;
+        return state;
+    }
+
+    static void WriteBytes(BinaryWriter writer, Tensor state)
+    {
+        using (state)
+        {
+            var bytes = state.data<byte>().ToArray();
+            writer.Write(bytes.Length);
+            writer.Write(bytes);
+        }
+    }
+
+    static Tensor ReadBytes(BinaryReader reader)
+    {
+        var bytes = reader.ReadBytes(reader.ReadInt32());
+        return tensor(bytes, ScalarType.Byte);
+    }
+}

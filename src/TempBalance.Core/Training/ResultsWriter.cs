@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TempBalance.Core.Training;
+
+/// <summary>
+/// Writes a run's results into its directory: results.json (configuration, outcome, per-epoch metrics and
+/// one series per layer) and the same numbers as epochs.csv and layers.csv for spreadsheets and pandas.
+/// </summary>
+public static class ResultsWriter
+{
+    public const string ResultsFile = "results.json";
+    public const string EpochsFile = "epochs.csv";
+    public const string LayersFile = "layers.csv";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        // An exploding layer can have an infinite spectral norm; results must still be written.
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    static readonly JsonSerializerOptions IndentedJson = new(Json) { WriteIndented = true };
+
+    public sealed record EpochMetrics(
+        int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
+        double LearningRate, double EpochSeconds, double EsdSeconds);
+
+    /// <summary>One layer over the run; entry i of every list belongs to Epochs[i].</summary>
+    public sealed record LayerSeries(
+        int Index, string Name, string Kind, int EigsNum, bool Tuned, IReadOnlyList<int> Epochs,
+        IReadOnlyList<double?> Alpha, IReadOnlyList<double?> D, IReadOnlyList<double?> Xmin,
+        IReadOnlyList<double> SpectralNorm, IReadOnlyList<double?> AlphaWeighted, IReadOnlyList<double> LearningRate);
+
+    /// <summary>Outcome is null while the run is still going (results are rewritten after every epoch).</summary>
+    public sealed record RunResults(
+        TrainingConfig Config, RunOutcome? Outcome, string? Message, IReadOnlyList<EpochMetrics> Epochs, IReadOnlyList<LayerSeries> Layers);
+
+    public static RunResults Summarise(TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs)
+    {
+        var metrics = epochs.Select(e => new EpochMetrics(
+            e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds)).ToList();
+        var layers = epochs.SelectMany(e => e.Layers.Select(l => (e.Epoch, Layer: l)))
+            .GroupBy(x => x.Layer.Index)
+            .OrderBy(g => g.Key)
+            .Select(g =>
+            {
+                var last = g.Last().Layer;
+                return new LayerSeries(last.Index, last.Name, last.Kind, last.EigsNum, last.Tuned,
+                    g.Select(x => x.Epoch).ToList(), g.Select(x => x.Layer.Alpha).ToList(), g.Select(x => x.Layer.D).ToList(),
+                    g.Select(x => x.Layer.Xmin).ToList(), g.Select(x => x.Layer.SpectralNorm).ToList(),
+                    g.Select(x => x.Layer.AlphaWeighted).ToList(), g.Select(x => x.Layer.LearningRate).ToList());
+            })
+            .ToList();
+        return new RunResults(config, outcome, message, metrics, layers);
+    }
+
+    public static void Write(string runDirectory, TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs)
+    {
+        Directory.CreateDirectory(runDirectory);
+        var results = Summarise(config, outcome, message, epochs);
+        WriteAtomically(Path.Combine(runDirectory, ResultsFile), JsonSerializer.Serialize(results, IndentedJson));
+
+        var epochsCsv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,epoch_seconds,esd_seconds\n");
+        foreach (var e in results.Epochs)
+            epochsCsv.AppendLine(Csv(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds));
+        WriteAtomically(Path.Combine(runDirectory, EpochsFile), epochsCsv.ToString());
+
+        var layersCsv = new StringBuilder("epoch,index,name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned\n");
+        foreach (var e in epochs)
+            foreach (var l in e.Layers)
+                layersCsv.AppendLine(Csv(e.Epoch, l.Index, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted, l.LearningRate, l.Tuned));
+        WriteAtomically(Path.Combine(runDirectory, LayersFile), layersCsv.ToString());
+    }
+
+    static string Csv(params object?[] values) => string.Join(",", values.Select(v => v switch
+    {
+        null => "",
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => v.ToString(),
+    }));
+
+    static void WriteAtomically(string path, string text)
+    {
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using TempBalance.Core.Data;
+using TempBalance.Core.Models;
+using TempBalance.Core.Scheduling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TempBalance.Core.Training;
+
+/// <summary>
+/// Trains one run: loads the data onto the device, builds the model and the method, then for every epoch
+/// trains, evaluates, lets the method analyse the weights and set the next learning rates, checkpoints and
+/// reports. Epoch 0 reports the initial weights. A run directory with a checkpoint is continued.
+/// </summary>
+public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot)
+{
+    const int EvaluationBatchSize = 500;
+
+    // Epoch 0 has no training pass; its "train" metrics are measured on this many training images instead.
+    const int InitialTrainSample = 10_000;
+
+    public event Action<BatchProgress>? BatchCompleted;
+    public event Action<EpochReport>? EpochCompleted;
+
+    public TrainingConfig Config { get; } = config;
+
+    public TrainingResult Run(CancellationToken cancellationToken)
+    {
+        var errors = TrainingConfigValidator.Validate(Config, dataRoot);
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid training configuration: " + string.Join(" ", errors.Select(e => $"{e.Field}: {e.Message}")));
+
+        var device = TorchDevices.Resolve(Config.Device);
+        var info = DatasetCatalog.Get(Config.Dataset);
+        torch.random.manual_seed(Config.Seed);
+        using var pipeline = new InputPipeline(
+            DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset), device, Config.Augment && info.Channels == 3);
+        using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
+        model.to(device);
+        using var method = TrainingMethods.Create(Config, model);
+        using var dataGenerator = new Generator((ulong)Config.Seed);
+        var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs);
+        Func<int, double> schedule = globalSchedule.ForEpoch;
+
+        List<EpochReport> epochs;
+        long step;
+        if (Checkpoint.Exists(runDirectory))
+        {
+            var state = Checkpoint.Load(runDirectory, model, method.Optimizer, dataGenerator, Config);
+            epochs = [.. state.Epochs];
+            step = state.Step;
+        }
+        else
+        {
+            step = 0;
+            epochs = [InitialReport(model, method, pipeline, schedule(1))];
+            Finish(epochs, step, model, method, dataGenerator);
+        }
+
+        int batches = InputPipeline.BatchCount(pipeline.TrainCount, Config.BatchSize);
+        var clock = Stopwatch.StartNew();
+        long stepsAtStart = step;
+        for (int epoch = epochs[^1].Epoch + 1; epoch <= Config.Epochs; epoch++)
+        {
+            double lr = schedule(epoch);
+            var epochClock = Stopwatch.StartNew();
+            model.train();
+            using var order = pipeline.Shuffle(dataGenerator);
+            double lossSum = 0, correct = 0;
+            long seen = 0;
+            for (int batch = 0; batch < batches; batch++)
+            {
+                if (cancellationToken.IsCancellationRequested)
+                    return End(RunOutcome.Cancelled, $"Cancelled during epoch {epoch}, batch {batch + 1}; epochs up to {epoch - 1} are kept.", epochs);
+
+                using var scope = NewDisposeScope();
+                var (images, labels) = pipeline.TrainBatch(order, batch, Config.BatchSize, dataGenerator);
+                var logits = model.forward(images);
+                var loss = nn.functional.cross_entropy(logits, labels);
+                var stats = stack([loss.detach(), logits.argmax(1).eq(labels).sum().to(ScalarType.Float32)]).cpu().data<float>().ToArray();
+                if (!float.IsFinite(stats[0]))
+                    return End(RunOutcome.Diverged,
+                        $"Diverged: the loss became {stats[0]} at epoch {epoch}, batch {batch + 1}. Lower the learning rate (now {lr:G4}) or the LR ratios and start again.",
+                        epochs);
+
+                method.Optimizer.zero_grad();
+                loss.backward();
+                method.Optimizer.step();
+                step++;
+                method.AfterStep(step, lr);
+
+                long size = labels.shape[0];
+                seen += size;
+                lossSum += stats[0] * size;
+                correct += stats[1];
+                if (BatchCompleted is { } batchCompleted)
+                {
+                    double secondsPerStep = clock.Elapsed.TotalSeconds / (step - stepsAtStart);
+                    long stepsLeft = (long)(Config.Epochs - epoch) * batches + (batches - batch - 1);
+                    batchCompleted(new BatchProgress(epoch, batch + 1, batches, stats[0], stats[1] / size,
+                        seen / epochClock.Elapsed.TotalSeconds, TimeSpan.FromSeconds(secondsPerStep * stepsLeft)));
+                }
+            }
+
+            var (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch);
+            double epochSeconds = epochClock.Elapsed.TotalSeconds;
+            var analysis = method.Prepare(schedule(epoch + 1));
+            var report = new EpochReport(epoch, lossSum / seen, correct / seen, testLoss, testAccuracy, lr,
+                epochSeconds, analysis.EsdSeconds, analysis.Layers);
+            epochs.Add(report);
+            Finish(epochs, step, model, method, dataGenerator);
+        }
+        return End(RunOutcome.Completed, null, epochs);
+    }
+
+    EpochReport InitialReport(nn.Module<Tensor, Tensor> model, ITrainingMethod method, InputPipeline pipeline, double lr)
+    {
+        var clock = Stopwatch.StartNew();
+        var (trainLoss, trainAccuracy) = Evaluate(model, Math.Min(pipeline.TrainCount, InitialTrainSample), pipeline.PlainTrainBatch);
+        var (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch);
+        double seconds = clock.Elapsed.TotalSeconds;
+        var analysis = method.Prepare(lr);
+        return new EpochReport(0, trainLoss, trainAccuracy, testLoss, testAccuracy, lr, seconds, analysis.EsdSeconds, analysis.Layers);
+    }
+
+    /// <summary>Checkpoints, writes the results so far, then tells listeners (who may stop the process at once).</summary>
+    void Finish(List<EpochReport> epochs, long step, nn.Module model, ITrainingMethod method, Generator dataGenerator)
+    {
+        var lrs = method.Optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
+        Checkpoint.Save(runDirectory, new CheckpointState(Config, epochs[^1].Epoch, step, epochs, lrs), model, method.Optimizer, dataGenerator);
+        ResultsWriter.Write(runDirectory, Config, null, $"In progress: epoch {epochs[^1].Epoch} of {Config.Epochs} done.", epochs);
+        EpochCompleted?.Invoke(epochs[^1]);
+    }
+
+    TrainingResult End(RunOutcome outcome, string? message, List<EpochReport> epochs)
+    {
+        ResultsWriter.Write(runDirectory, Config, outcome, message, epochs);
+        return new TrainingResult(outcome, message, epochs);
+    }
+
+    static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, long count, Func<int, int, (Tensor, Tensor)> batchOf)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var lossSum = zeros(1, dtype: ScalarType.Float64);
+        var correct = zeros(1, dtype: ScalarType.Float64);
+        int batches = InputPipeline.BatchCount(count, EvaluationBatchSize);
+        for (int b = 0; b < batches; b++)
+        {
+            using var batchScope = NewDisposeScope();
+            var (images, labels) = batchOf(b, EvaluationBatchSize);
+            if (b == batches - 1 && count % EvaluationBatchSize != 0)
+            {
+                long keep = count - (long)b * EvaluationBatchSize;
+                images = images.narrow(0, 0, keep);
+                labels = labels.narrow(0, 0, keep);
+            }
+            var logits = model.forward(images);
+            lossSum.add_(nn.functional.cross_entropy(logits, labels, reduction: nn.Reduction.Sum).cpu().to(ScalarType.Float64));
+            correct.add_(logits.argmax(1).eq(labels).sum().cpu().to(ScalarType.Float64));
+        }
+        return (lossSum.item<double>() / count, correct.item<double>() / count);
+    }
+}

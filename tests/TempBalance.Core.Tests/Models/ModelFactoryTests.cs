@@ -1,0 +1,100 @@
+using TempBalance.Core.Models;
+using TempBalance.Core.Scheduling;
+using TempBalance.Core.Spectral;
+using static TorchSharp.torch;
+
+namespace TempBalance.Core.Tests.Models;
+
+public class ModelFactoryTests
+{
+    [Theory]
+    [InlineData("mlp", 1, 28)]
+    [InlineData("mlp-tanh", 1, 28)]
+    [InlineData("smallcnn", 1, 28)]
+    [InlineData("smallcnn", 3, 32)]
+    [InlineData("resnet18", 3, 32)]
+    [InlineData("resnet18", 3, 64)]
+    [InlineData("resnet34", 3, 32)]
+    [InlineData("vgg11", 3, 32)]
+    [InlineData("vgg16", 3, 32)]
+    [InlineData("vgg19", 3, 64)]
+    [InlineData("wrn16-8", 3, 32)]
+    public void Every_model_maps_a_batch_of_images_to_class_scores_and_has_its_declared_layer_count(string name, int channels, int size)
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFactory.Create(name, classes: 7, channels, size, widthFactor: name.StartsWith("wrn") ? 1 : 0.25);
+        model.eval();
+        using var noGrad = no_grad();
+        var logits = model.forward(randn(2, channels, size, size));
+        Assert.Equal([2L, 7L], logits.shape);
+        Assert.Equal(ModelFactory.AnalysedLayerCount(name), EsdAnalyzer.AnalysedLayers(model).Count);
+    }
+
+    [Fact]
+    public void Wide_resnet_28_10_has_29_analysed_layers_and_36_million_parameters()
+    {
+        using var model = ModelFactory.Create("wrn28-10", 10, 3, 32);
+        Assert.Equal(29, EsdAnalyzer.AnalysedLayers(model).Count);
+        long parameters = model.parameters().Sum(p => p.numel());
+        Assert.InRange(parameters, 36_400_000, 36_600_000);
+    }
+
+    [Fact]
+    public void Cifar_resnet18_gives_21_analysed_layers_and_36_parameter_groups_as_the_reference()
+    {
+        using var model = ModelFactory.Create("resnet18", 100, 3, 32);
+        var layers = EsdAnalyzer.AnalysedLayers(model);
+        Assert.Equal(21, layers.Count);
+        Assert.Equal("conv1", layers[0].Name);
+        Assert.Equal("layer1.0.conv1", layers[1].Name);
+        Assert.Equal("layer2.0.shortcut.0", layers[7].Name);
+        Assert.Equal("linear", layers[^1].Name);
+        Assert.Equal(11_220_132, model.parameters().Sum(p => p.numel()));
+
+        var map = ((IHasBatchNormMap)model).BatchNormToConv;
+        Assert.Equal(17, map.Count); // stem bn1 + 16 block BatchNorms; shortcut BatchNorms stay unmapped
+        Assert.Equal("layer3.1.conv2", map["layer3.1.bn2"]);
+        Assert.DoesNotContain("layer2.0.shortcut.1", map.Keys);
+
+        var scheduler = new TempBalanceScheduler(model, new TempBalanceOptions(), map);
+        using var sgd = scheduler.CreateOptimizer(0.1, 0.9, 5e-4);
+        Assert.Equal(19, scheduler.TunedLayers.Count);
+        Assert.Equal(36, sgd.ParamGroups.Count());
+    }
+
+    [Fact]
+    public void Vgg16_bn_gives_25_parameter_groups_with_reference_names()
+    {
+        using var model = ModelFactory.Create("vgg16", 100, 3, 32);
+        var layers = EsdAnalyzer.AnalysedLayers(model);
+        Assert.Equal(14, layers.Count);
+        Assert.Equal("features.conv_1", layers[0].Name);
+        Assert.Equal("features.conv_4", layers[2].Name); // position 3 of the configuration is a max-pool
+        var map = ((IHasBatchNormMap)model).BatchNormToConv;
+        Assert.Equal(13, map.Count);
+        Assert.Equal("features.conv_4", map["features.bn_4"]);
+
+        var scheduler = new TempBalanceScheduler(model, new TempBalanceOptions(), map);
+        using var sgd = scheduler.CreateOptimizer(0.05, 0.9, 5e-4);
+        Assert.Equal(25, sgd.ParamGroups.Count());
+    }
+
+    [Fact]
+    public void The_edge_of_chaos_mlp_is_784_784_10_tanh_without_biases()
+    {
+        using var model = ModelFactory.Create("mlp-tanh", 10, 1, 28);
+        var parameters = model.named_parameters().ToList();
+        Assert.Equal(["fc1.weight", "fc2.weight"], parameters.Select(p => p.name));
+        Assert.Equal([784L, 784L], parameters[0].parameter.shape);
+        Assert.Equal([10L, 784L], parameters[1].parameter.shape);
+    }
+
+    [Fact]
+    public void Unknown_names_and_too_small_images_are_refused_with_what_to_choose()
+    {
+        var unknown = Assert.Throws<ArgumentException>(() => ModelFactory.Create("resnet50", 10, 3, 32));
+        Assert.Contains("resnet18", unknown.Message);
+        Assert.Contains("at least 32x32", ModelFactory.ShapeProblem("vgg16", 1, 28));
+        Assert.Null(ModelFactory.ShapeProblem("resnet18", 1, 28));
+    }
+}
