@@ -39,18 +39,19 @@ public static class BenchCommand
         var reference = new Option<string?>("--reference-json") { Description = "Alphas from docs/bench/reference_esd.py time --out, to compare with." };
         var fit = new Option<string>("--fit") { Description = "xmin rule: median (the paper), ks or peak.", DefaultValueFactory = _ => "median" };
         fit.AcceptOnlyFromAmong("median", "ks", "peak");
+        var float32 = new Option<bool>("--float32") { Description = "Eigenvalues in float32 (faster, less accurate) instead of float64." };
         var threads = ThreadsOption();
         var repeat = RepeatOption();
         var command = new Command("esd", "Time one full ESD pass (eigenvalues and median power-law fits of every layer) and check alphas against a float64 SVD.")
         {
-            weights, reference, fit, threads, repeat,
+            weights, reference, fit, float32, threads, repeat,
         };
         command.SetAction(parse => RunEsd(parse.GetValue(weights), parse.GetValue(reference),
-            Enum.Parse<XminRule>(parse.GetValue(fit)!, ignoreCase: true), parse.GetValue(threads), parse.GetValue(repeat)));
+            Enum.Parse<XminRule>(parse.GetValue(fit)!, ignoreCase: true), parse.GetValue(float32), parse.GetValue(threads), parse.GetValue(repeat)));
         return command;
     }
 
-    static int RunEsd(string? weightsFolder, string? referenceJson, XminRule fit, int threads, int repeat)
+    static int RunEsd(string? weightsFolder, string? referenceJson, XminRule fit, bool float32Eigenvalues, int threads, int repeat)
     {
         if (threads < 1 || repeat < 1)
         {
@@ -71,7 +72,7 @@ public static class BenchCommand
         }
         var names = layers.Select(l => l.Name).ToArray();
         var tensors = layers.Select(l => l.Weight).ToArray();
-        var options = new TempBalanceOptions { Fit = fit };
+        var options = new TempBalanceOptions { Fit = fit, Float32Eigenvalues = float32Eigenvalues };
 
         EsdAnalyzer.AnalyzeWeights(names, tensors, options); // warm-up: native library loading, first allocations
         var times = new List<double>();
@@ -89,7 +90,7 @@ public static class BenchCommand
             cpuTimes.Add((process.TotalProcessorTime - cpuStart).TotalSeconds);
         }
 
-        var exactAlphas = tensors.Select((w, l) => Float64SvdAlpha(w, options)).ToArray();
+        var exactAlphas = tensors.Select(w => Float64SvdAlpha(w, options)).ToArray();
         var referenceAlphas = referenceJson is null ? null : ReadReferenceAlphas(referenceJson);
 
         var table = new Table().AddColumns("layer", "N", "alpha", "alpha (float64 SVD)", "relative difference");
@@ -114,7 +115,7 @@ public static class BenchCommand
         AnsiConsole.Write(table);
 
         var sorted = times.Order().ToArray();
-        Console.WriteLine($"TorchSharp {Core.TorchDevices.TorchSharpVersion} (libtorch {Core.TorchDevices.LibTorchVersion}), {torch.get_num_threads()} threads, {layers.Count} layers, {fit.ToString().ToLowerInvariant()} fits, {repeat} timed runs");
+        Console.WriteLine($"TorchSharp {Core.TorchDevices.TorchSharpVersion} (libtorch {Core.TorchDevices.LibTorchVersion}), {torch.get_num_threads()} threads, {layers.Count} layers, {fit.ToString().ToLowerInvariant()} fits, {(float32Eigenvalues ? "float32" : "float64")} eigenvalues, {repeat} timed runs");
         Console.WriteLine($"ESD pass: best {Seconds(sorted[0])} s, median {Seconds(sorted[sorted.Length / 2])} s, all {string.Join(", ", times.Select(Seconds))}");
         var sortedCpu = cpuTimes.Order().ToArray();
         Console.WriteLine($"ESD pass CPU time (all threads): best {Seconds(sortedCpu[0])} s, median {Seconds(sortedCpu[sortedCpu.Length / 2])} s");

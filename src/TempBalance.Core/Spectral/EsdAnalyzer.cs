@@ -15,7 +15,8 @@ namespace TempBalance.Core.Spectral;
 /// (W W^T or W^T W) with a symmetric eigensolver, all matrices of one shape in a single batched call. They
 /// equal the squared singular values up to rounding (about 1e-16 of the largest eigenvalue in absolute
 /// terms; tiny negative results of that rounding are clamped to zero), which the tests check against SVD.
-/// Fits run in float64 on the CPU.
+/// Fits run in float64 on the CPU. <see cref="TempBalanceOptions.Float32Eigenvalues"/> trades that accuracy for
+/// about twice the speed (see docs/benchmarks.md).
 /// </remarks>
 public static class EsdAnalyzer
 {
@@ -76,7 +77,7 @@ public static class EsdAnalyzer
             _ => throw new ArgumentException($"Layer '{names[i]}': a weight must be 2-D [out, in] or 4-D [out, in, kh, kw], not {w.dim()}-D."),
         }).ToArray();
 
-        var eigenvalues = PooledEigenvalues(weights, kinds);
+        var eigenvalues = PooledEigenvalues(weights, kinds, options.Float32Eigenvalues ? float32 : float64);
         var spectra = new LayerSpectrum[weights.Count];
         for (int l = 0; l < weights.Count; l++)
         {
@@ -118,7 +119,7 @@ public static class EsdAnalyzer
     /// Squared singular values of every per-position matrix of each layer, pooled per layer (unsorted,
     /// unscaled); null for a layer whose weight is not finite.
     /// </summary>
-    static double[]?[] PooledEigenvalues(IReadOnlyList<Tensor> weights, LayerKind[] kinds)
+    static double[]?[] PooledEigenvalues(IReadOnlyList<Tensor> weights, LayerKind[] kinds, ScalarType precision)
     {
         var result = new double[]?[weights.Count];
         using var scope = NewDisposeScope();
@@ -137,13 +138,13 @@ public static class EsdAnalyzer
         var finite = Enumerable.Range(0, weights.Count).Where(l => isfinite(stacks[l]).all().item<bool>()).ToArray();
         if (finite.All(l => stacks[l].device_type == DeviceType.CPU))
         {
-            EigenvaluesOnCpuWorkers(stacks, finite, result);
+            EigenvaluesOnCpuWorkers(stacks, finite, result, precision);
             return result;
         }
         foreach (var group in finite.GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2])))
         {
             var members = group.ToArray();
-            var values = GramEigenvalues(cat(members.Select(l => stacks[l]).ToArray(), 0));
+            var values = GramEigenvalues(cat(members.Select(l => stacks[l]).ToArray(), 0), precision);
             int offset = 0;
             foreach (var l in members)
             {
@@ -155,13 +156,13 @@ public static class EsdAnalyzer
         return result;
     }
 
-    /// <summary>Eigenvalues of the smaller Gram matrix of every matrix in a [B, rows, cols] batch, in float64, clamped at 0.</summary>
-    static double[] GramEigenvalues(Tensor stack)
+    /// <summary>Eigenvalues of the smaller Gram matrix of every matrix in a [B, rows, cols] batch, clamped at 0.</summary>
+    static double[] GramEigenvalues(Tensor stack, ScalarType precision)
     {
         using var scope = NewDisposeScope();
-        var batch = stack.to(float64);
+        var batch = stack.to(precision);
         if (stack.shape[1] > stack.shape[2]) batch = batch.mT; // rows <= cols: the Gram matrix is rows x rows
-        var values = linalg.eigvalsh(batch.matmul(batch.mT)).cpu().contiguous().data<double>().ToArray();
+        var values = linalg.eigvalsh(batch.matmul(batch.mT)).to(float64).cpu().contiguous().data<double>().ToArray();
         for (int k = 0; k < values.Length; k++) values[k] = Math.Max(values[k], 0);
         return values;
     }
@@ -172,7 +173,7 @@ public static class EsdAnalyzer
     /// (27 eigvalsh of 512x512: 16 s with 2 threads vs 1.3 s with 1 on 2 loaded cores, see docs/benchmarks.md);
     /// parallel independent solvers do not. torch's thread count is restored afterwards.
     /// </summary>
-    static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result)
+    static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result, ScalarType precision)
     {
         // Jobs of a few matrices each, largest first, so the workers stay busy until the end.
         const int MatricesPerJob = 3;
@@ -199,7 +200,7 @@ public static class EsdAnalyzer
                 while (queue.TryDequeue(out var job))
                 {
                     var stack = stacks[job.Layer];
-                    var values = GramEigenvalues(stack.narrow(0, job.Start, job.Count));
+                    var values = GramEigenvalues(stack.narrow(0, job.Start, job.Count), precision);
                     values.CopyTo(result[job.Layer]!, job.Start * Math.Min(stack.shape[1], stack.shape[2]));
                 }
             }
@@ -207,7 +208,8 @@ public static class EsdAnalyzer
             {
                 failures.Enqueue(e);
             }
-        }) { IsBackground = true, Name = "ESD eigensolver" }).ToList();
+        })
+        { IsBackground = true, Name = "ESD eigensolver" }).ToList();
         try
         {
             workers.ForEach(w => w.Start());
