@@ -26,6 +26,9 @@ public sealed class TempBalanceWebOptions
 
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How long stopping the app waits for a training job to reach a batch boundary and stop cleanly.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     public HangfireDashboardOptions Hangfire { get; set; } = new();
 
     public string DataDirectoryPath => Path.GetFullPath(DataDirectory);

@@ -59,8 +59,17 @@ public static class RunsApi
 
         var query = new RunQuery
         {
-            Page = page, PageSize = pageSize, Sort = sortBy, Descending = desc, Statuses = statuses,
-            Method = method, Model = model, Dataset = dataset, Search = search, Tag = tag, GroupId = group,
+            Page = page,
+            PageSize = pageSize,
+            Sort = sortBy,
+            Descending = desc,
+            Statuses = statuses,
+            Method = method,
+            Model = model,
+            Dataset = dataset,
+            Search = search,
+            Tag = tag,
+            GroupId = group,
         };
         return TypedResults.Ok(await runs.ListAsync(query, cancellationToken));
     }

@@ -24,8 +24,10 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             run.Property(r => r.GroupName).HasMaxLength(200);
             run.Property(r => r.ErrorMessage).HasMaxLength(4000);
             run.Ignore(r => r.Config);
-            run.HasIndex(r => r.Status);
+            // The runs list filters by status and sorts by creation time or accuracy (docs/benchmarks.md).
+            run.HasIndex(r => new { r.Status, r.CreatedAt });
             run.HasIndex(r => r.CreatedAt);
+            run.HasIndex(r => r.BestTestAccuracy);
             run.HasIndex(r => r.Method);
             run.HasIndex(r => r.Model);
             run.HasIndex(r => r.Dataset);

@@ -28,8 +28,13 @@ public static class TrainingQueue
         builder.Services.AddHangfireServer((sp, server) =>
         {
             server.Queues = [TrainingJob.Queue];
-            server.WorkerCount = sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+            var options = sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value;
+            server.WorkerCount = options.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+            server.ShutdownTimeout = options.ShutdownTimeout;
         });
+        // A job stops at its next batch, but an epoch's evaluation and spectral analysis can take a while.
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<TempBalanceWebOptions>>((host, options) =>
+            host.ShutdownTimeout = options.Value.ShutdownTimeout + TimeSpan.FromSeconds(5));
 
         builder.Services.AddTransient<TrainingJob>();
         builder.Services.AddSingleton<RunRecovery>();

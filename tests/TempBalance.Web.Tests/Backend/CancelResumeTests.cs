@@ -72,7 +72,10 @@ public sealed class CancelResumeTests : IAsyncLifetime
             var run = new Run
             {
                 ConfigJson = RunJson.SerializeConfig(new() { Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1, Subset = 128, BatchSize = 64, Device = "cpu" }),
-                Method = "tempbalance", Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1,
+                Method = "tempbalance",
+                Model = "smallcnn",
+                Dataset = "fashion-mnist",
+                Epochs = 1,
                 Status = RunStatus.Running,
                 CreatedAt = DateTime.UtcNow.AddHours(-1),
                 HeartbeatAt = DateTime.UtcNow.AddHours(-1),
@@ -91,6 +94,28 @@ public sealed class CancelResumeTests : IAsyncLifetime
         var done = await _client.WaitForRunAsync(id, r => r.Summary.Status.IsFinished(), TimeSpan.FromSeconds(60));
         Assert.True(done.Summary.Status == RunStatus.Completed, $"{done.Summary.Status}: {done.Summary.ErrorMessage}");
         Assert.Equal(1, done.Summary.CompletedEpochs);
+    }
+
+    [Fact]
+    public async Task Quickstart_queues_a_fashion_mnist_baseline_vs_tempbalance_group()
+    {
+        using var response = await _client.PostAsync("/api/quickstart", null);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var ids = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToList();
+        Assert.Equal(2, ids.Count);
+        foreach (var id in ids.AsEnumerable().Reverse()) await PostAsync<RunTransition>($"/api/runs/{id}/cancel");
+
+        var runs = await _client.GetJsonAsync<RunPage>("/api/runs?tag=quickstart&sort=id&desc=false");
+        Assert.Equal(ids, runs.Items.Select(r => r.Id));
+        Assert.Equal(["baseline", "tempbalance"], runs.Items.Select(r => r.Method));
+        Assert.All(runs.Items, r =>
+        {
+            Assert.Equal("smallcnn", r.Model);
+            Assert.Equal("fashion-mnist", r.Dataset);
+            Assert.Equal(runs.Items[0].GroupId, r.GroupId);
+        });
+        Assert.NotNull(runs.Items[0].GroupId);
+        await _client.WaitForRunAsync(ids[0], r => r.Summary.Status == RunStatus.Cancelled, TimeSpan.FromSeconds(60));
     }
 
     async Task<T> PostAsync<T>(string url)

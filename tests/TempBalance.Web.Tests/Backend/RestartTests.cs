@@ -11,7 +11,7 @@ namespace TempBalance.Web.Tests.Backend;
 [Collection(TrainingCollection.Name)]
 public sealed class RestartTests : IDisposable
 {
-    const int Epochs = 4;
+    const int Epochs = 3;
     readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
 
     [Fact]
@@ -21,7 +21,7 @@ public sealed class RestartTests : IDisposable
         await using (var first = new TempBalanceAppFactory(_dataDirectory))
         {
             using var client = first.StartAndCreateClient();
-            id = (await client.CreateRunsAsync(TrainedRunFixture.SmallRunRequest(Epochs, subset: 2000))).Single();
+            id = (await client.CreateRunsAsync(TrainedRunFixture.SmallRunRequest(Epochs, subset: 512))).Single();
             var running = await client.WaitForRunAsync(id, r => r.Summary.CompletedEpochs >= 1 || r.Summary.Status.IsFinished(), TimeSpan.FromSeconds(120));
             Assert.Equal(RunStatus.Running, running.Summary.Status);
         }

@@ -228,6 +228,8 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BestTestAccuracy");
+
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Dataset");
@@ -238,7 +240,7 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasIndex("Model");
 
-                    b.HasIndex("Status");
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Runs");
                 });

@@ -220,6 +220,8 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BestTestAccuracy");
+
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Dataset");
@@ -230,7 +232,7 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("Model");
 
-                    b.HasIndex("Status");
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Runs");
                 });

@@ -126,6 +126,11 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Runs_BestTestAccuracy",
+                table: "Runs",
+                column: "BestTestAccuracy");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Runs_CreatedAt",
                 table: "Runs",
                 column: "CreatedAt");
@@ -151,9 +156,9 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                 column: "Model");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Runs_Status",
+                name: "IX_Runs_Status_CreatedAt",
                 table: "Runs",
-                column: "Status");
+                columns: new[] { "Status", "CreatedAt" });
         }
 
         /// <inheritdoc />

@@ -124,6 +124,11 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Runs_BestTestAccuracy",
+                table: "Runs",
+                column: "BestTestAccuracy");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_Runs_CreatedAt",
                 table: "Runs",
                 column: "CreatedAt");
@@ -149,9 +154,9 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                 column: "Model");
 
             migrationBuilder.CreateIndex(
-                name: "IX_Runs_Status",
+                name: "IX_Runs_Status_CreatedAt",
                 table: "Runs",
-                column: "Status");
+                columns: new[] { "Status", "CreatedAt" });
         }
 
         /// <inheritdoc />

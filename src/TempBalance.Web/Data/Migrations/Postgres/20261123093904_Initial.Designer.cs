@@ -13,7 +13,7 @@ using TempBalance.Web.Data;
 namespace TempBalance.Web.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresMigrationsContext))]
-    [Migration("20261123090754_Initial")]
+    [Migration("20261123093904_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -231,6 +231,8 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BestTestAccuracy");
+
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Dataset");
@@ -241,7 +243,7 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasIndex("Model");
 
-                    b.HasIndex("Status");
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Runs");
                 });

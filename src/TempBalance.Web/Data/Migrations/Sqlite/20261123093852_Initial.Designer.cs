@@ -11,7 +11,7 @@ using TempBalance.Web.Data;
 namespace TempBalance.Web.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteMigrationsContext))]
-    [Migration("20261123090744_Initial")]
+    [Migration("20261123093852_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -223,6 +223,8 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("BestTestAccuracy");
+
                     b.HasIndex("CreatedAt");
 
                     b.HasIndex("Dataset");
@@ -233,7 +235,7 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("Model");
 
-                    b.HasIndex("Status");
+                    b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Runs");
                 });
