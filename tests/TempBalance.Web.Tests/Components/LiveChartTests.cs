@@ -56,13 +56,14 @@ public class LiveChartTests : IAsyncLifetime
         var cut = RenderChart(feed);
         cut.WaitForAssertion(() => Assert.True(feed.Ready));
 
-        await cut.InvokeAsync(() => feed.Append(0, 2, 0.8)); // the first update goes out at once
+        await cut.InvokeAsync(() => { feed.Append(0, 2, 0.8); feed.Append(0, 2.5, 0.75); }); // goes out at once, together
+        cut.WaitForAssertion(() => Assert.Single(module.Invocations["extendTraces"]));
         await cut.InvokeAsync(() => feed.Append(0, 3, 0.7)); // these wait for the interval (an hour here)
         await cut.InvokeAsync(() => feed.Append(0, 4, 0.6));
         await Task.Delay(100);
 
         var sent = Assert.Single(module.Invocations["extendTraces"]);
-        Assert.Equal("[[2]]", Points(sent.Arguments[1]));
+        Assert.Equal("[[2,2.5]]", Points(sent.Arguments[1]));
         Assert.True(feed.HasPending);
     }
 
