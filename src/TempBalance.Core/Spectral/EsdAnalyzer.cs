@@ -171,8 +171,8 @@ public static class EsdAnalyzer
     /// On the CPU, independent solver calls on worker threads (as many as torch's intra-op threads), jobs of
     /// three matrices, largest first. One batched call leaves the parallelism to libtorch's OpenMP LAPACK,
     /// which slows down by an order of magnitude on busy cores (27 eigvalsh of 512x512: 15.8 s with 2 threads
-    /// vs 1.3 s with 1, see docs/benchmarks.md). Torch's thread settings are left alone: set_num_threads has
-    /// process-wide effects that changed training numerics (a resumed run no longer matched an uninterrupted one).
+    /// vs 1.3 s with 1, see docs/benchmarks.md). Torch's thread settings are left alone: they are process-wide,
+    /// and other runs may be training in the same process.
     /// </summary>
     static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result, ScalarType precision)
     {
