@@ -42,7 +42,7 @@ public sealed record TempBalanceOptions
     public bool ReferenceTieBehaviour { get; init; }
 
     /// <summary>
-    /// Compute eigenvalues in float32 instead of float64: about twice as fast on the CPU; alphas then differ from
+    /// Compute eigenvalues in float32 instead of float64: faster (docs/benchmarks.md); alphas then differ from
     /// a float64 SVD by up to about 1e-6 relative (measured 8e-7 on a ResNet18), like the reference's float32 SVD.
     /// </summary>
     public bool Float32Eigenvalues { get; init; }

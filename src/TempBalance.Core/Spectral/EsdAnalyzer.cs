@@ -16,7 +16,7 @@ namespace TempBalance.Core.Spectral;
 /// equal the squared singular values up to rounding (about 1e-16 of the largest eigenvalue in absolute
 /// terms; tiny negative results of that rounding are clamped to zero), which the tests check against SVD.
 /// Fits run in float64 on the CPU. <see cref="TempBalanceOptions.Float32Eigenvalues"/> trades that accuracy for
-/// about twice the speed (see docs/benchmarks.md).
+/// speed (see docs/benchmarks.md).
 /// </remarks>
 public static class EsdAnalyzer
 {
@@ -168,10 +168,11 @@ public static class EsdAnalyzer
     }
 
     /// <summary>
-    /// On the CPU, one single-threaded solver per worker thread (as many as torch's intra-op threads), largest
-    /// layers first. libtorch's OpenMP-parallel LAPACK slows down by an order of magnitude on busy cores
-    /// (27 eigvalsh of 512x512: 16 s with 2 threads vs 1.3 s with 1 on 2 loaded cores, see docs/benchmarks.md);
-    /// parallel independent solvers do not. torch's thread count is restored afterwards.
+    /// On the CPU, independent solver calls on worker threads (as many as torch's intra-op threads), jobs of
+    /// three matrices, largest first. One batched call leaves the parallelism to libtorch's OpenMP LAPACK,
+    /// which slows down by an order of magnitude on busy cores (27 eigvalsh of 512x512: 15.8 s with 2 threads
+    /// vs 1.3 s with 1, see docs/benchmarks.md). Torch's thread settings are left alone: they are process-wide,
+    /// and other runs may be training in the same process.
     /// </summary>
     static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result, ScalarType precision)
     {
@@ -191,12 +192,10 @@ public static class EsdAnalyzer
         }
         var queue = new ConcurrentQueue<(int Layer, int Start, int Count, long Cost)>(jobs.OrderByDescending(j => j.Cost));
         var failures = new ConcurrentQueue<Exception>();
-        int threads = get_num_threads();
-        var workers = Enumerable.Range(0, Math.Clamp(jobs.Count, 1, threads)).Select(_ => new Thread(() =>
+        var workers = Enumerable.Range(0, Math.Clamp(jobs.Count, 1, get_num_threads())).Select(_ => new Thread(() =>
         {
             try
             {
-                set_num_threads(1);
                 while (queue.TryDequeue(out var job))
                 {
                     var stack = stacks[job.Layer];
@@ -210,15 +209,8 @@ public static class EsdAnalyzer
             }
         })
         { IsBackground = true, Name = "ESD eigensolver" }).ToList();
-        try
-        {
-            workers.ForEach(w => w.Start());
-            workers.ForEach(w => w.Join());
-        }
-        finally
-        {
-            set_num_threads(threads);
-        }
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
         if (failures.TryDequeue(out var failure)) ExceptionDispatchInfo.Throw(failure);
     }
 }
