@@ -99,6 +99,36 @@ public class AnalyzeCommandTests
     }
 
     [Fact]
+    public void A_run_folder_with_a_training_checkpoint_is_analysed()
+    {
+        var folder = NewFolder();
+        // The layout Checkpoint.Save writes: magic, run state JSON, two RNG states, the model, then the optimizer.
+        using (var file = File.Create(Path.Combine(folder, "checkpoint.bin")))
+        using (var writer = new BinaryWriter(file))
+        using (var model = nn.Sequential(("features", nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16))), ("head", nn.Linear(16, 10))))
+        {
+            writer.Write("TempBalance checkpoint v1");
+            writer.Write("{\"Epoch\":3}");
+            foreach (var size in new[] { 5056, 16 })
+            {
+                writer.Write(size);
+                writer.Write(new byte[size]);
+            }
+            model.save(writer);
+            writer.Write(new byte[100]);
+        }
+
+        var result = CliRunner.Run("analyze", "--json", folder);
+
+        Assert.Equal(0, result.ExitCode);
+        using var document = JsonDocument.Parse(result.Stdout);
+        var names = document.RootElement.EnumerateArray().Select(l => l.GetProperty("name").GetString()).ToArray();
+        Assert.Equal(2, names.Length);
+        Assert.Contains("features.0", names);
+        Assert.Contains("head", names);
+    }
+
+    [Fact]
     public void Plot_writes_one_png_per_layer()
     {
         var folder = NewFolder();

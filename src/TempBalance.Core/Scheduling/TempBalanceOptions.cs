@@ -41,6 +41,12 @@ public sealed record TempBalanceOptions
     /// <summary>Reference behaviour when all metrics are equal: every layer gets s2 * eta (else the midpoint).</summary>
     public bool ReferenceTieBehaviour { get; init; }
 
+    /// <summary>
+    /// Compute eigenvalues in float32 instead of float64: about twice as fast on the CPU; alphas then differ from
+    /// a float64 SVD by up to about 1e-6 relative (measured 8e-7 on a ResNet18), like the reference's float32 SVD.
+    /// </summary>
+    public bool Float32Eigenvalues { get; init; }
+
     /// <summary>Reference (WeightWatcher) lower bound of the peak rule, which mixes log and linear units.</summary>
     public bool ReferencePeakLowerBound { get; init; }
 }

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using TempBalance.Core.Scheduling;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -13,7 +15,8 @@ namespace TempBalance.Core.Spectral;
 /// (W W^T or W^T W) with a symmetric eigensolver, all matrices of one shape in a single batched call. They
 /// equal the squared singular values up to rounding (about 1e-16 of the largest eigenvalue in absolute
 /// terms; tiny negative results of that rounding are clamped to zero), which the tests check against SVD.
-/// Fits run in float64 on the CPU.
+/// Fits run in float64 on the CPU. <see cref="TempBalanceOptions.Float32Eigenvalues"/> trades that accuracy for
+/// about twice the speed (see docs/benchmarks.md).
 /// </remarks>
 public static class EsdAnalyzer
 {
@@ -74,7 +77,7 @@ public static class EsdAnalyzer
             _ => throw new ArgumentException($"Layer '{names[i]}': a weight must be 2-D [out, in] or 4-D [out, in, kh, kw], not {w.dim()}-D."),
         }).ToArray();
 
-        var eigenvalues = PooledEigenvalues(weights, kinds);
+        var eigenvalues = PooledEigenvalues(weights, kinds, options.Float32Eigenvalues ? float32 : float64);
         var spectra = new LayerSpectrum[weights.Count];
         for (int l = 0; l < weights.Count; l++)
         {
@@ -116,7 +119,7 @@ public static class EsdAnalyzer
     /// Squared singular values of every per-position matrix of each layer, pooled per layer (unsorted,
     /// unscaled); null for a layer whose weight is not finite.
     /// </summary>
-    static double[]?[] PooledEigenvalues(IReadOnlyList<Tensor> weights, LayerKind[] kinds)
+    static double[]?[] PooledEigenvalues(IReadOnlyList<Tensor> weights, LayerKind[] kinds, ScalarType precision)
     {
         var result = new double[]?[weights.Count];
         using var scope = NewDisposeScope();
@@ -132,26 +135,90 @@ public static class EsdAnalyzer
                 : w.unsqueeze(0);
         }
 
-        var byShape = Enumerable.Range(0, weights.Count)
-            .Where(l => isfinite(stacks[l]).all().item<bool>())
-            .GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2]));
-        foreach (var group in byShape)
+        var finite = Enumerable.Range(0, weights.Count).Where(l => isfinite(stacks[l]).all().item<bool>()).ToArray();
+        if (finite.All(l => stacks[l].device_type == DeviceType.CPU))
+        {
+            EigenvaluesOnCpuWorkers(stacks, finite, result, precision);
+            return result;
+        }
+        foreach (var group in finite.GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2])))
         {
             var members = group.ToArray();
-            var batch = cat(members.Select(l => stacks[l]).ToArray(), 0).to(float64);
-            var (rows, cols) = group.Key;
-            var gram = rows <= cols ? batch.matmul(batch.transpose(1, 2)) : batch.transpose(1, 2).matmul(batch);
-            var values = linalg.eigvalsh(gram).cpu().contiguous().data<double>().ToArray();
-            int perMatrix = (int)Math.Min(rows, cols), offset = 0;
+            var values = GramEigenvalues(cat(members.Select(l => stacks[l]).ToArray(), 0), precision);
+            int offset = 0;
             foreach (var l in members)
             {
-                int length = (int)stacks[l].shape[0] * perMatrix;
-                var eigs = new double[length];
-                for (int k = 0; k < length; k++) eigs[k] = Math.Max(values[offset + k], 0);
-                result[l] = eigs;
+                int length = (int)(stacks[l].shape[0] * Math.Min(group.Key.Rows, group.Key.Cols));
+                result[l] = values[offset..(offset + length)];
                 offset += length;
             }
         }
         return result;
+    }
+
+    /// <summary>Eigenvalues of the smaller Gram matrix of every matrix in a [B, rows, cols] batch, clamped at 0.</summary>
+    static double[] GramEigenvalues(Tensor stack, ScalarType precision)
+    {
+        using var scope = NewDisposeScope();
+        var batch = stack.to(precision);
+        if (stack.shape[1] > stack.shape[2]) batch = batch.mT; // rows <= cols: the Gram matrix is rows x rows
+        var values = linalg.eigvalsh(batch.matmul(batch.mT)).to(float64).cpu().contiguous().data<double>().ToArray();
+        for (int k = 0; k < values.Length; k++) values[k] = Math.Max(values[k], 0);
+        return values;
+    }
+
+    /// <summary>
+    /// On the CPU, one single-threaded solver per worker thread (as many as torch's intra-op threads), largest
+    /// layers first. libtorch's OpenMP-parallel LAPACK slows down by an order of magnitude on busy cores
+    /// (27 eigvalsh of 512x512: 16 s with 2 threads vs 1.3 s with 1 on 2 loaded cores, see docs/benchmarks.md);
+    /// parallel independent solvers do not. torch's thread count is restored afterwards.
+    /// </summary>
+    static void EigenvaluesOnCpuWorkers(Tensor[] stacks, int[] layers, double[]?[] result, ScalarType precision)
+    {
+        // Jobs of a few matrices each, largest first, so the workers stay busy until the end.
+        const int MatricesPerJob = 3;
+        var jobs = new List<(int Layer, int Start, int Count, long Cost)>();
+        foreach (var l in layers)
+        {
+            long count = stacks[l].shape[0], rows = stacks[l].shape[1], cols = stacks[l].shape[2];
+            long small = Math.Min(rows, cols);
+            result[l] = new double[count * small];
+            for (int start = 0; start < count; start += MatricesPerJob)
+            {
+                int n = (int)Math.Min(MatricesPerJob, count - start);
+                jobs.Add((l, start, n, n * small * small * Math.Max(rows, cols)));
+            }
+        }
+        var queue = new ConcurrentQueue<(int Layer, int Start, int Count, long Cost)>(jobs.OrderByDescending(j => j.Cost));
+        var failures = new ConcurrentQueue<Exception>();
+        int threads = get_num_threads();
+        var workers = Enumerable.Range(0, Math.Clamp(jobs.Count, 1, threads)).Select(_ => new Thread(() =>
+        {
+            try
+            {
+                set_num_threads(1);
+                while (queue.TryDequeue(out var job))
+                {
+                    var stack = stacks[job.Layer];
+                    var values = GramEigenvalues(stack.narrow(0, job.Start, job.Count), precision);
+                    values.CopyTo(result[job.Layer]!, job.Start * Math.Min(stack.shape[1], stack.shape[2]));
+                }
+            }
+            catch (Exception e)
+            {
+                failures.Enqueue(e);
+            }
+        })
+        { IsBackground = true, Name = "ESD eigensolver" }).ToList();
+        try
+        {
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+        }
+        finally
+        {
+            set_num_threads(threads);
+        }
+        if (failures.TryDequeue(out var failure)) ExceptionDispatchInfo.Throw(failure);
     }
 }

@@ -74,6 +74,20 @@ public class EsdAnalyzerTests
         }
     }
 
+    [Fact]
+    public void Float32_eigenvalues_stay_close_to_the_float64_result()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var weight = randn(128, 96, 3, 3);
+        var exact = EsdAnalyzer.AnalyzeWeight(0, "conv", weight, new TempBalanceOptions());
+        var fast = EsdAnalyzer.AnalyzeWeight(0, "conv", weight, new TempBalanceOptions { Float32Eigenvalues = true });
+
+        Assert.Equal(exact.EigsNum, fast.EigsNum);
+        Assert.Equal(exact.Fit.Alpha, fast.Fit.Alpha, 1e-5 * exact.Fit.Alpha);
+        Assert.Equal(exact.SpectralNorm, fast.SpectralNorm, 1e-5 * exact.SpectralNorm);
+    }
+
     sealed class SmallNet : nn.Module<Tensor, Tensor>
     {
         readonly TorchSharp.Modules.Conv2d stem = nn.Conv2d(3, 8, 3, bias: false);
