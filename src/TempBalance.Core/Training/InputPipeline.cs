@@ -23,8 +23,9 @@ public sealed class InputPipeline : IDisposable
         this.device = device;
         Augment = augment;
         data.MoveTo(device);
-        mean = tensor(data.Mean, device: device).view(1, -1, 1, 1);
-        std = tensor(data.Std, device: device).view(1, -1, 1, 1);
+        using var scope = NewDisposeScope();
+        mean = tensor(data.Mean, device: device).view(1, -1, 1, 1).DetachFromDisposeScope();
+        std = tensor(data.Std, device: device).view(1, -1, 1, 1).DetachFromDisposeScope();
     }
 
     public bool Augment { get; }
@@ -34,7 +35,11 @@ public sealed class InputPipeline : IDisposable
     public static int BatchCount(long images, int batchSize) => (int)((images + batchSize - 1) / batchSize);
 
     /// <summary>The order of the training images for one epoch.</summary>
-    public Tensor Shuffle(Generator generator) => randperm(TrainCount, generator: generator).to(device);
+    public Tensor Shuffle(Generator generator)
+    {
+        using var scope = NewDisposeScope();
+        return randperm(TrainCount, generator: generator).to(device).MoveToOuterDisposeScope();
+    }
 
     /// <summary>Training batch <paramref name="batch"/> of the epoch order, augmented when the pipeline augments.</summary>
     public (Tensor Images, Tensor Labels) TrainBatch(Tensor order, int batch, int batchSize, Generator generator)
