@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace TempBalance.Web.Data;
 
@@ -12,6 +13,17 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<EpochMetric> EpochMetrics => Set<EpochMetric>();
     public DbSet<LayerMetric> LayerMetrics => Set<LayerMetric>();
     public DbSet<LayerSpectrum> LayerSpectra => Set<LayerSpectrum>();
+
+    // SQLite hands DateTimes back without a kind; every stored time is UTC, so say so (JSON then ends in "Z").
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        value => value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc),
+        value => DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {

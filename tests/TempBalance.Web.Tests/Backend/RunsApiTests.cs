@@ -23,6 +23,8 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         Assert.Equal(512, fixture.Run.Config.Subset);
         Assert.NotNull(fixture.Run.Summary.StartedAt);
         Assert.NotNull(fixture.Run.Summary.FinishedAt);
+        Assert.Equal(DateTimeKind.Utc, fixture.Run.Summary.CreatedAt.Kind);
+        Assert.InRange(fixture.Run.Summary.FinishedAt.Value, fixture.Run.Summary.StartedAt!.Value, DateTime.UtcNow);
         Assert.True(fixture.Run.HasCheckpoint);
     }
 
