@@ -27,9 +27,17 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
         var run = new Run
         {
             ConfigJson = RunJson.SerializeConfig(config),
-            Method = config.Method, Model = config.Model, Dataset = config.Dataset, Seed = config.Seed, Epochs = epochs,
-            Status = status, CreatedAt = DateTime.UtcNow, StartedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow,
-            Tags = ["synthetic"], CompletedEpochs = storedEpochs,
+            Method = config.Method,
+            Model = config.Model,
+            Dataset = config.Dataset,
+            Seed = config.Seed,
+            Epochs = epochs,
+            Status = status,
+            CreatedAt = DateTime.UtcNow,
+            StartedAt = DateTime.UtcNow,
+            HeartbeatAt = DateTime.UtcNow,
+            Tags = ["synthetic"],
+            CompletedEpochs = storedEpochs,
         };
         db.Runs.Add(run);
         await db.SaveChangesAsync();
@@ -39,15 +47,34 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
             var point = Epoch(e);
             db.EpochMetrics.Add(new EpochMetric
             {
-                RunId = Id, Epoch = e, TrainLoss = point.TrainLoss, TrainAccuracy = point.TrainAccuracy, TestLoss = point.TestLoss,
-                TestAccuracy = point.TestAccuracy, LearningRate = point.LearningRate, EpochSeconds = 30, EsdSeconds = 2, RecordedAt = DateTime.UtcNow,
+                RunId = Id,
+                Epoch = e,
+                TrainLoss = point.TrainLoss,
+                TrainAccuracy = point.TrainAccuracy,
+                TestLoss = point.TestLoss,
+                TestAccuracy = point.TestAccuracy,
+                LearningRate = point.LearningRate,
+                EpochSeconds = 30,
+                EsdSeconds = 2,
+                RecordedAt = DateTime.UtcNow,
             });
             foreach (var l in Layers(e))
             {
                 db.LayerMetrics.Add(new LayerMetric
                 {
-                    RunId = Id, Epoch = e, LayerIndex = l.LayerIndex, Name = l.Name, Kind = l.Kind, EigsNum = l.EigsNum, Alpha = l.Alpha,
-                    D = l.D, Xmin = l.Xmin, SpectralNorm = l.SpectralNorm, AlphaWeighted = l.AlphaWeighted, LearningRate = l.LearningRate, Tuned = true,
+                    RunId = Id,
+                    Epoch = e,
+                    LayerIndex = l.LayerIndex,
+                    Name = l.Name,
+                    Kind = l.Kind,
+                    EigsNum = l.EigsNum,
+                    Alpha = l.Alpha,
+                    D = l.D,
+                    Xmin = l.Xmin,
+                    SpectralNorm = l.SpectralNorm,
+                    AlphaWeighted = l.AlphaWeighted,
+                    LearningRate = l.LearningRate,
+                    Tuned = true,
                 });
                 db.LayerSpectra.Add(new LayerSpectrum { RunId = Id, Epoch = e, LayerIndex = l.LayerIndex, Histogram = EsdHistogramBlob.Pack(Histogram(l.Alpha!.Value)) });
             }
