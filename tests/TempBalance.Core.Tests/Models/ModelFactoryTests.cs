@@ -97,4 +97,19 @@ public class ModelFactoryTests
         Assert.Contains("at least 32x32", ModelFactory.ShapeProblem("vgg16", 1, 28));
         Assert.Null(ModelFactory.ShapeProblem("resnet18", 1, 28));
     }
+
+    [Fact]
+    public void Seeded_initialisation_fixes_the_weights_whatever_the_global_generator_did()
+    {
+        using var a = ModelFactory.Create("smallcnn", 10, 1, 28);
+        random.manual_seed(99);
+        using var b = ModelFactory.Create("smallcnn", 10, 1, 28);
+        SeededInitialization.Apply(a, 7);
+        SeededInitialization.Apply(b, 7);
+        foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+            Assert.True(pa.equal(pb).all().item<bool>());
+        var fc1 = a.named_parameters().First(p => p.name == "fc1.weight").parameter;
+        double bound = 1 / Math.Sqrt(64 * 7 * 7);
+        Assert.InRange(fc1.abs().max().item<float>(), 0.95 * bound, bound);
+    }
 }

@@ -50,7 +50,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(TimeSpan.Zero, batches[^1].Eta);
         Assert.Equal(0.05, epochs[1].LearningRate, 12);
         Assert.Equal(0.025, epochs[2].LearningRate, 12);
-        Assert.True(epochs[2].TestAccuracy > epochs[0].TestAccuracy + 0.3, $"test accuracy {epochs[0].TestAccuracy} -> {epochs[2].TestAccuracy}");
+        Assert.True(epochs[2].TestAccuracy > epochs[0].TestAccuracy + 0.2, $"test accuracy {epochs[0].TestAccuracy} -> {epochs[2].TestAccuracy}");
         Assert.All(epochs, e =>
         {
             Assert.Equal(["conv1", "conv2", "fc1", "fc2"], e.Layers.Select(l => l.Name));
