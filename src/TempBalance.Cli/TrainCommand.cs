@@ -209,10 +209,14 @@ public static class TrainCommand
 
         if (result.Epochs.Count > 0 && result.Epochs[^1].Layers.Count > 0)
         {
-            var layers = new Table().AddColumns("layer", "kind", "eigs", "alpha", "spectral norm", "next lr", "tuned");
-            foreach (var l in result.Epochs[^1].Layers)
+            // A report's per-layer LR is the one for the epoch after it; the rates used during the last
+            // epoch therefore come from the report before it (after the final epoch cosine reaches 0).
+            var last = result.Epochs[^1];
+            var usedDuringLast = result.Epochs.Count > 1 ? result.Epochs[^2].Layers : last.Layers;
+            var layers = new Table().AddColumns("layer", "kind", "eigs", "alpha", "spectral norm", $"lr in epoch {last.Epoch}", "tuned");
+            foreach (var (l, used) in last.Layers.Zip(usedDuringLast))
                 layers.AddRow(Markup.Escape(l.Name), l.Kind, l.EigsNum.ToString(), l.Alpha is double a ? $"{a:F3}" : Markup.Escape(l.FitError ?? "-"),
-                    $"{l.SpectralNorm:G4}", $"{l.LearningRate:G4}", l.Tuned ? "yes" : "no");
+                    $"{l.SpectralNorm:G4}", $"{used.LearningRate:G4}", l.Tuned ? "yes" : "no");
             AnsiConsole.Write(layers);
         }
     }
