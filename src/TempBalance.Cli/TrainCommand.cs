@@ -51,12 +51,13 @@ public static class TrainCommand
         var tbEvery = new Option<int>("--tb-every-steps") { Description = "Refit every K steps instead of every epoch (0 = per epoch).", DefaultValueFactory = _ => tbDefaults.UpdateEverySteps };
         var tbFilter = new Option<bool>("--tb-filter-zeros") { Description = "Drop eigenvalues <= 1e-5 before fitting." };
         var tbReferenceTies = new Option<bool>("--tb-reference-ties") { Description = "Reference behaviour when all metrics are equal (every layer gets s2 * lr)." };
+        var tbFloat32 = new Option<bool>("--tb-float32") { Description = "Eigenvalues in float32: faster ESD passes, alphas within about 1e-6 of float64." };
 
         var command = new Command("train", "Train a model with TempBalance or the baseline and record per-layer spectra and learning rates.")
         {
             model, dataset, method, epochs, batchSize, lr, momentum, weightDecay, seed, schedule, warmup, device, width,
             noAugment, subset, output, resume, threads, dataRoot, download,
-            tbFit, tbAssign, tbMetric, tbMin, tbMax, tbXminPos, tbConvNorm, tbEigsThresh, tbEvery, tbFilter, tbReferenceTies,
+            tbFit, tbAssign, tbMetric, tbMin, tbMax, tbXminPos, tbConvNorm, tbEigsThresh, tbEvery, tbFilter, tbReferenceTies, tbFloat32,
         };
         command.SetAction(parse =>
         {
@@ -113,6 +114,7 @@ public static class TrainCommand
                         UpdateEverySteps = parse.GetValue(tbEvery),
                         FilterNearZero = parse.GetValue(tbFilter),
                         ReferenceTieBehaviour = parse.GetValue(tbReferenceTies),
+                        Float32Eigenvalues = parse.GetValue(tbFloat32),
                     },
                 };
             }
