@@ -36,10 +36,9 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             // New run: the quick preset, shortened, against the baseline.
             await BrowserSteps.Open(page, "/runs/new");
             await page.GetByTestId("queue").WaitForAsync();
-            await BrowserSteps.SetNumber(page, "epochs", "-1");
-            await page.GetByTestId("form-errors").Or(page.GetByText("Epochs must be at least 1")).First.WaitForAsync();
-            await BrowserSteps.SetNumber(page, "epochs", "2");
-            await BrowserSteps.SetNumber(page, "subset", "1000");
+            await BrowserSteps.SetNumber(page, "epochs", "-1", page.GetByText("Epochs must be at least 1"));
+            await BrowserSteps.SetNumber(page, "epochs", "2", page.GetByText("Epochs must be at least 1"), WaitForSelectorState.Hidden);
+            await BrowserSteps.SetNumber(page, "subset", "1000", page.Locator("input[data-testid='subset'][value='1000']"));
             await Assertions.Expect(page.GetByText("Epochs must be at least 1")).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByTestId("queue")).ToContainTextAsync("Queue 2 runs");
             await BrowserSteps.Shot(page, "new-run.png", fullPage: true);
