@@ -13,12 +13,29 @@ public static class BrowserSteps
         await page.Locator("[data-interactive='true']").WaitForAsync();
     }
 
-    // MudNumericField puts the data-testid on its input.
-    public static async Task SetNumber(IPage page, string testId, string value)
+    // MudNumericField puts the data-testid on its input and takes the value on change (Tab). A change can be
+    // lost while MudBlazor's input scripts attach right after the circuit starts, so retry until the value
+    // shows its effect.
+    public static async Task SetNumber(IPage page, string testId, string value, ILocator effect,
+        WaitForSelectorState state = WaitForSelectorState.Visible)
     {
         var input = page.Locator($"input[data-testid='{testId}']");
-        await input.FillAsync(value);
-        await input.BlurAsync();
+        for (var attempt = 1; ; attempt++)
+        {
+            // Real key presses, as a user types them.
+            await input.ClickAsync();
+            await input.PressAsync("Control+A");
+            await input.PressSequentiallyAsync(value);
+            await input.PressAsync("Tab");
+            try
+            {
+                await effect.First.WaitForAsync(new LocatorWaitForOptions { Timeout = 8000, State = state });
+                return;
+            }
+            catch (TimeoutException) when (attempt < 4)
+            {
+            }
+        }
     }
 
     /// <summary>Waits until trace <paramref name="trace"/> of a plotly chart holds at least this many x values.</summary>
