@@ -136,8 +136,7 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
         var line = string.Create(CultureInfo.InvariantCulture,
             $"{what}: n={millis.Count}, median {P(0.5):0} ms, p95 {P(0.95):0} ms, max {millis[^1]:0} ms");
         output.WriteLine(line);
-        var file = BrowserFixture.ScreenshotPath("x").Replace(Path.Combine("docs", "screenshots", "x"), Path.Combine("artifacts", "benchmarks"));
-        Directory.CreateDirectory(file);
-        File.AppendAllText(Path.Combine(file, "browser.txt"), $"{DateTime.UtcNow:u} {line}{Environment.NewLine}");
+        var folder = BrowserFixture.RepositoryFolder(Path.Combine("artifacts", "benchmarks"));
+        File.AppendAllText(Path.Combine(folder, "browser.txt"), $"{DateTime.UtcNow:u} {line}{Environment.NewLine}");
     }
 }

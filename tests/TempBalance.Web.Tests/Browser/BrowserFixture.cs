@@ -64,13 +64,22 @@ public sealed class BrowserFixture : IAsyncLifetime
         TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
     }
 
-    /// <summary>docs/screenshots/ of the repository this test runs from.</summary>
-    public static string ScreenshotPath(string name)
+    /// <summary>
+    /// Where a screenshot goes: artifacts/screenshots/ (ignored by git), or docs/screenshots/, the pictures
+    /// the README shows, when TEMPBALANCE_UPDATE_SCREENSHOTS=1, so a test run never changes tracked files.
+    /// </summary>
+    public static string ScreenshotPath(string name) =>
+        Path.Combine(RepositoryFolder(Environment.GetEnvironmentVariable("TEMPBALANCE_UPDATE_SCREENSHOTS") == "1"
+            ? Path.Combine("docs", "screenshots")
+            : Path.Combine("artifacts", "screenshots")), name);
+
+    /// <summary>A folder (created if needed) under the repository this test runs from.</summary>
+    public static string RepositoryFolder(string relative)
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TempBalance.Web.sln"))) dir = dir.Parent;
-        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, "docs", "screenshots");
+        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, relative);
         Directory.CreateDirectory(folder);
-        return Path.Combine(folder, name);
+        return folder;
     }
 }
