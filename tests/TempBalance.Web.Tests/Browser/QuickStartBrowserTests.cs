@@ -1,4 +1,6 @@
 using Microsoft.Playwright;
+using TempBalance.Web.Data;
+using TempBalance.Web.Tests.Backend;
 
 namespace TempBalance.Web.Tests.Browser;
 
@@ -15,15 +17,28 @@ public class QuickStartBrowserTests(BrowserFixture app) : IClassFixture<BrowserF
         {
             await BrowserSteps.Open(page, "/");
             await page.GetByTestId("quickstart").ClickAsync();
-            await page.WaitForURLAsync("**/runs/1");
+            // Creating the first runs also warms EF Core and Hangfire in this fresh app: allow for a slow first answer.
+            await page.WaitForURLAsync("**/runs/1", new PageWaitForURLOptions { Timeout = 60_000 });
             await Assertions.Expect(page.GetByText("Run #1")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByText("baseline · smallcnn · fashion-mnist")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("group-link")).ToContainTextAsync("Quick start");
-            // The app stops the training job when the test host shuts down.
         }
         finally
         {
             await page.Context.CloseAsync();
+            await CancelQuickStartRuns();
+        }
+    }
+
+    // Leaves no training job behind: stopping the host in the middle of one cancels the host's shutdown.
+    async Task CancelQuickStartRuns()
+    {
+        using var client = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
+        foreach (var id in new long[] { 1, 2 })
+        {
+            (await client.PostAsync($"/api/runs/{id}/cancel", null)).Dispose();
+            await client.WaitForRunAsync(id, run => run.Summary.Status is not (RunStatus.Queued or RunStatus.Running or RunStatus.CancelRequested),
+                TimeSpan.FromMinutes(2));
         }
     }
 }
