@@ -15,6 +15,10 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions
     Args = args,
     ContentRootPath = AppContext.BaseDirectory,
 });
+// Package assets (MudBlazor, Plotly, blazor.web.js) come from the build output's static web assets manifest
+// in every environment, so `scripts/start.sh` serves a styled app from a Release build; a publish output has
+// no manifest and serves them from its wwwroot instead.
+builder.WebHost.UseStaticWebAssets();
 
 if (args.Contains(RunsPageBenchmark.Flag))
     builder.Configuration[$"{TempBalanceWebOptions.Section}:{nameof(TempBalanceWebOptions.DataDirectory)}"] = RunsPageBenchmark.CreateDataDirectory();
