@@ -9,6 +9,10 @@ public static class RunPresets
     /// Baseline vs TempBalance on a Fashion-MNIST subset with the small CNN: the first epoch ends within a
     /// minute on two CPU cores, so a new user sees live charts right away.
     /// </summary>
+    /// <summary>One line that says what <see cref="QuickStart"/> trains, for the UI.</summary>
+    public static string QuickStartSummary =>
+        $"Small CNN on {QuickStart.Config.Subset:N0} Fashion-MNIST images, {QuickStart.Config.Epochs} epochs, baseline SGD against TempBalance";
+
     public static NewRunRequest QuickStart => new()
     {
         Config = new TrainingConfig

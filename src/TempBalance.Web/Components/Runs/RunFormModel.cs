@@ -160,7 +160,7 @@ public static class RunFormPresets
 
     public static readonly IReadOnlyList<RunFormPreset> All =
     [
-        new("Quick Fashion-MNIST", "Small CNN on 6,000 Fashion-MNIST images, 8 epochs, against the baseline: minutes on a CPU.",
+        new("Quick Fashion-MNIST", RunPresets.QuickStartSummary + ": minutes on a CPU.",
             RunPresets.QuickStart),
         new("ResNet18 · CIFAR-10 (paper)", "lr 0.1, s1/s2 0.5/1.5, 200 epochs, 5 seeds vs baseline.", Paper("resnet18", "cifar10", 0.1)),
         new("ResNet18 · CIFAR-100 (paper)", "lr 0.1, s1/s2 0.5/1.5, 200 epochs, 5 seeds vs baseline.", Paper("resnet18", "cifar100", 0.1)),
