@@ -60,6 +60,8 @@ public class RunFormTests : IAsyncLifetime
 
         cut.Find("button[data-testid='queue']").Click();
 
+        // Submitting validates asynchronously first: wait for the request instead of racing it.
+        cut.WaitForAssertion(() => Assert.Single(_submitted));
         var request = Assert.Single(_submitted);
         Assert.True(request.CompareWithBaseline);
         Assert.Equal(3, request.Seeds);
