@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Rewrite;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 using TempBalance.Web;
@@ -57,6 +58,12 @@ if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
+// Plotly.Blazor loads plotly.js from a fixed URL; serve it the cartesian partial bundle of the same plotly.js
+// version instead (1.4 MB, not 4.8): it holds every trace type the charts draw (scatter, heatmap), and the
+// browser evaluates it in a third of the time. Routing comes after the rewrite so the new path is matched.
+app.UseRewriter(new RewriteOptions().AddRewrite(
+    @"^_content/Plotly\.Blazor/plotly-3\.7\.0\.min\.js$", "lib/plotly/plotly-cartesian-3.7.0.min.js", skipRemainingRules: true));
+app.UseRouting();
 app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();

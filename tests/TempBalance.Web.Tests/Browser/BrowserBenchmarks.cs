@@ -38,15 +38,50 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
         }
         """;
 
+    // Milliseconds since navigation start at which each step of the page's start-up was first seen, and the
+    // main-thread time each chart spent in plotly.js calls ("plotly.js time in ...").
+    const string Timeline = """
+        (() => {
+            window.timeline = {};
+            const mark = name => { if (!(name in window.timeline)) window.timeline[name] = performance.now(); };
+            const charts = ['chart-loss', 'chart-accuracy', 'chart-alpha', 'chart-lr', 'chart-esd'];
+            const poll = () => {
+                if (document.querySelector("[data-interactive]")) mark('prerendered html');
+                if (document.querySelector("[data-interactive='true']")) mark('circuit interactive');
+                if (document.querySelector("[data-testid='layer-table'] tbody tr td")) mark('layer table rendered');
+                if (window.Plotly && !window.Plotly.timed) {
+                    mark('plotly.js evaluated');
+                    window.Plotly.timed = true;
+                    for (const fn of ['newPlot', 'react', 'extendTraces']) {
+                        const call = window.Plotly[fn];
+                        window.Plotly[fn] = function (gd, ...rest) {
+                            const start = performance.now();
+                            try { return call.call(this, gd, ...rest); }
+                            finally {
+                                const key = 'plotly.js time in ' + (gd.id ?? gd);
+                                window.timeline[key] = (window.timeline[key] ?? 0) + performance.now() - start;
+                            }
+                        };
+                    }
+                }
+                for (const id of charts) if (document.getElementById(id)?._fullLayout) mark(id + ' drawn');
+                if (!charts.every(id => (id + ' drawn') in window.timeline)) requestAnimationFrame(poll);
+            };
+            requestAnimationFrame(poll);
+        })();
+        """;
+
     [BenchmarkFact]
     public async Task Run_detail_with_200_epochs_and_40_layers_becomes_interactive()
     {
         var run = new SyntheticRun(app.Services, epochs: 200, layers: 40);
         await run.SeedAsync(storedEpochs: 200, RunStatus.Completed);
         var page = await app.NewPageAsync();
+        await page.AddInitScriptAsync(Timeline);
         try
         {
             var url = $"/runs/{run.Id}";
+            var phases = new Dictionary<string, List<double>>();
             var times = new List<double>();
             var circuit = new List<double>();
             for (var i = 0; i < 11; i++)
@@ -58,8 +93,15 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
                 await page.WaitForFunctionAsync(AllChartsDrawn, new object[] { 200, 40 },
                     new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 10 });
                 // The first load fills the browser cache (plotly.js is 4.8 MB) and warms the server; it is not counted.
-                if (i > 0) times.Add(clock.Elapsed.TotalMilliseconds);
+                if (i > 0)
+                {
+                    times.Add(clock.Elapsed.TotalMilliseconds);
+                    foreach (var (phase, at) in await page.EvaluateAsync<Dictionary<string, double>>("() => window.timeline"))
+                        (phases.TryGetValue(phase, out var list) ? list : phases[phase] = []).Add(at);
+                }
             }
+            foreach (var (phase, at) in phases.OrderBy(p => p.Key.StartsWith("plotly.js time", StringComparison.Ordinal)).ThenBy(p => p.Value.Average()))
+                Report($"  {phase}", at);
             Report("Run detail (200 epochs x 40 layers), navigation to the interactive circuit", circuit);
             Report("Run detail (200 epochs x 40 layers), navigation to every chart drawn, plotly.js cached", times);
         }
@@ -105,7 +147,7 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
             for (var epoch = firstEpoch; epoch <= lastEpoch; epoch++)
             {
                 published[epoch] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-                run.Publish(epoch);
+                await run.PublishAsync(epoch);
                 await Task.Delay(epochMillis);
             }
             await Task.Delay(5000);
@@ -126,6 +168,75 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
         finally
         {
             foreach (var page in pages) await page.Context.CloseAsync();
+        }
+    }
+
+    /// <summary>
+    /// What one watching session costs per epoch: the browser's main-thread time (Chromium's own counters, and
+    /// the part spent in plotly.js per chart) and the server's CPU time, measured without and with a circuit.
+    /// </summary>
+    [BenchmarkFact]
+    public async Task Browser_and_server_work_per_epoch_update()
+    {
+        const int firstEpoch = 51, unwatched = 5, watched = 10; // epochs published before and after a session opens the run
+        var run = new SyntheticRun(app.Services, epochs: 200, layers: 40);
+        await run.SeedAsync(storedEpochs: firstEpoch - 1, RunStatus.Running);
+        var process = Process.GetCurrentProcess();
+        async Task<double> ServerMillis(Func<Task> work)
+        {
+            process.Refresh();
+            var before = process.TotalProcessorTime;
+            await work();
+            process.Refresh();
+            return (process.TotalProcessorTime - before).TotalMilliseconds;
+        }
+
+        var epoch = firstEpoch;
+        // Unmeasured: the first epochs pay for JIT compilation of the store-and-publish path.
+        for (var i = 0; i < 3; i++, epoch++) await run.PublishAsync(epoch);
+        var serverAlone = new List<double>();
+        for (var i = 0; i < unwatched; i++, epoch++)
+        {
+            var e = epoch;
+            serverAlone.Add(await ServerMillis(async () => { await run.PublishAsync(e); await Task.Delay(2000); }));
+        }
+
+        var page = await app.NewPageAsync();
+        await page.AddInitScriptAsync(Timeline);
+        try
+        {
+            await page.GotoAsync($"/runs/{run.Id}");
+            await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: epoch);
+            await page.WaitForTimeoutAsync(2000);
+            var cdp = await page.Context.NewCDPSessionAsync(page);
+            await cdp.SendAsync("Performance.enable");
+            async Task<Dictionary<string, double>> Counters()
+            {
+                var metrics = await cdp.SendAsync("Performance.getMetrics");
+                var counters = metrics!.Value.GetProperty("metrics").EnumerateArray()
+                    .ToDictionary(m => "browser " + m.GetProperty("name").GetString()!, m => m.GetProperty("value").GetDouble() * 1000);
+                foreach (var (key, millis) in await page.EvaluateAsync<Dictionary<string, double>>("() => window.timeline"))
+                    if (key.StartsWith("plotly.js time", StringComparison.Ordinal)) counters[key] = millis;
+                return counters;
+            }
+            var browser = new Dictionary<string, List<double>>();
+            var serverWatched = new List<double>();
+            for (var i = 0; i < watched; i++, epoch++)
+            {
+                var before = await Counters();
+                var e = epoch;
+                serverWatched.Add(await ServerMillis(async () => { await run.PublishAsync(e); await Task.Delay(2000); }));
+                var after = await Counters();
+                foreach (var name in after.Keys.Where(k => k.EndsWith("Duration", StringComparison.Ordinal) || k.StartsWith("plotly", StringComparison.Ordinal)))
+                    (browser.TryGetValue(name, out var list) ? list : browser[name] = []).Add(after[name] - before.GetValueOrDefault(name));
+            }
+            foreach (var (name, millis) in browser.OrderBy(b => b.Key)) Report($"One session, per epoch update: {name}", millis);
+            Report("Server CPU per epoch update, storing and publishing it, nobody watching", serverAlone);
+            Report("Server CPU per epoch update, storing and publishing it, one session watching", serverWatched);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
         }
     }
 

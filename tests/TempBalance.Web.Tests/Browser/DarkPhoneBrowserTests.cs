@@ -20,8 +20,8 @@ public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             // Light text on the dark page: the charts followed the system theme.
             await page.WaitForFunctionAsync("() => document.getElementById('chart-loss')?.layout?.font?.color === '#e0e0e0'");
 
-            run.Publish(31);
-            run.Publish(32);
+            await run.PublishAsync(31);
+            await run.PublishAsync(32);
             await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: 33);
             await BrowserSteps.WaitForPoints(page, "chart-alpha", trace: 0, atLeast: 33);
             // Extended, not re-sent: each epoch exactly once.

@@ -42,51 +42,60 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
         db.Runs.Add(run);
         await db.SaveChangesAsync();
         Id = run.Id;
-        for (var e = 0; e <= storedEpochs; e++)
-        {
-            var point = Epoch(e);
-            db.EpochMetrics.Add(new EpochMetric
-            {
-                RunId = Id,
-                Epoch = e,
-                TrainLoss = point.TrainLoss,
-                TrainAccuracy = point.TrainAccuracy,
-                TestLoss = point.TestLoss,
-                TestAccuracy = point.TestAccuracy,
-                LearningRate = point.LearningRate,
-                EpochSeconds = 30,
-                EsdSeconds = 2,
-                RecordedAt = DateTime.UtcNow,
-            });
-            foreach (var l in Layers(e))
-            {
-                db.LayerMetrics.Add(new LayerMetric
-                {
-                    RunId = Id,
-                    Epoch = e,
-                    LayerIndex = l.LayerIndex,
-                    Name = l.Name,
-                    Kind = l.Kind,
-                    EigsNum = l.EigsNum,
-                    Alpha = l.Alpha,
-                    D = l.D,
-                    Xmin = l.Xmin,
-                    SpectralNorm = l.SpectralNorm,
-                    AlphaWeighted = l.AlphaWeighted,
-                    LearningRate = l.LearningRate,
-                    Tuned = true,
-                });
-                db.LayerSpectra.Add(new LayerSpectrum { RunId = Id, Epoch = e, LayerIndex = l.LayerIndex, Histogram = EsdHistogramBlob.Pack(Histogram(l.Alpha!.Value)) });
-            }
-        }
+        for (var e = 0; e <= storedEpochs; e++) AddEpoch(db, e);
         run.BestTestAccuracy = Enumerable.Range(1, Math.Max(1, storedEpochs)).Max(e => Epoch(e).TestAccuracy);
         run.FinalTestAccuracy = Epoch(storedEpochs).TestAccuracy;
         await db.SaveChangesAsync();
     }
 
-    /// <summary>Publishes an epoch's metrics and layers as the training job does after storing them.</summary>
-    public void Publish(int epoch)
+
+    void AddEpoch(TempBalanceDbContext db, int e)
     {
+        var point = Epoch(e);
+        db.EpochMetrics.Add(new EpochMetric
+        {
+            RunId = Id,
+            Epoch = e,
+            TrainLoss = point.TrainLoss,
+            TrainAccuracy = point.TrainAccuracy,
+            TestLoss = point.TestLoss,
+            TestAccuracy = point.TestAccuracy,
+            LearningRate = point.LearningRate,
+            EpochSeconds = 30,
+            EsdSeconds = 2,
+            RecordedAt = DateTime.UtcNow,
+        });
+        foreach (var l in Layers(e))
+        {
+            db.LayerMetrics.Add(new LayerMetric
+            {
+                RunId = Id,
+                Epoch = e,
+                LayerIndex = l.LayerIndex,
+                Name = l.Name,
+                Kind = l.Kind,
+                EigsNum = l.EigsNum,
+                Alpha = l.Alpha,
+                D = l.D,
+                Xmin = l.Xmin,
+                SpectralNorm = l.SpectralNorm,
+                AlphaWeighted = l.AlphaWeighted,
+                LearningRate = l.LearningRate,
+                Tuned = true,
+            });
+            db.LayerSpectra.Add(new LayerSpectrum { RunId = Id, Epoch = e, LayerIndex = l.LayerIndex, Histogram = EsdHistogramBlob.Pack(Histogram(l.Alpha!.Value)) });
+        }
+    }
+
+    /// <summary>Stores an epoch's metrics, layers and spectra, then publishes them, as the training job does.</summary>
+    public async Task PublishAsync(int epoch)
+    {
+        var factory = services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            AddEpoch(db, epoch);
+            await db.SaveChangesAsync();
+        }
         var updates = services.GetRequiredService<TrainingUpdates>();
         updates.Publish(new EpochCompletedUpdate(Id, updates.NextSequence(Id, 0), epochs, Epoch(epoch)));
         updates.Publish(new LayerMetricsUpdate(Id, updates.NextSequence(Id, 0), epoch, Layers(epoch)));

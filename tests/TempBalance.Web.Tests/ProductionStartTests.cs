@@ -1,0 +1,118 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.RegularExpressions;
+using TempBalance.Web.Tests.Backend;
+using TempBalance.Web.Tests.Browser;
+
+namespace TempBalance.Web.Tests;
+
+/// <summary>
+/// The web app's own build output started the way scripts/start.sh starts it: a separate process in the
+/// Production environment. The other web tests host the app in-process as Development, where package assets
+/// are served differently; a page without MudBlazor's styles or blazor.web.js would pass them.
+/// </summary>
+public sealed partial class ProductionStartTests : IAsyncLifetime
+{
+    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
+    Process? _app;
+    readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    public async Task InitializeAsync()
+    {
+        // This test assembly runs from tests/TempBalance.Web.Tests/bin/<Configuration>/net10.0/; the web project
+        // was built to src/TempBalance.Web/bin/<Configuration>/net10.0/ with the same configuration.
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = output.Parent!.Name;
+        var app = Path.Combine(BrowserFixture.RepositoryFolder(Path.Combine("src", "TempBalance.Web", "bin", configuration, output.Name)), "TempBalance.Web.dll");
+        Assert.True(File.Exists(app), $"The web app's build output is missing: {app}");
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { app, "--urls", "http://127.0.0.1:0", $"--TempBalance:DataDirectory={_dataDirectory}" },
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _dataDirectory,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        _app = Process.Start(start)!;
+        _app.ErrorDataReceived += (_, _) => { };
+        _app.BeginErrorReadLine();
+
+        // Kestrel logs the port it bound; the app is serving once it has.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        while (await _app.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            if (ListeningOn().Match(line) is { Success: true } match)
+            {
+                _client.BaseAddress = new Uri(match.Groups[1].Value);
+                break;
+            }
+        }
+        Assert.NotNull(_client.BaseAddress);
+        // Keep draining its log, so the app never blocks on a full pipe.
+        _ = Task.Run(async () =>
+        {
+            while (await _app.StandardOutput.ReadLineAsync() is not null) { }
+        });
+    }
+
+    [Fact]
+    public async Task Pages_reference_assets_that_the_production_app_serves()
+    {
+        var html = await _client.GetStringAsync("/");
+        var assets = AssetReference().Matches(html).Select(m => m.Groups[1].Value).Distinct().ToList();
+        // MudBlazor's files carry a content hash in their names (MudBlazor.min.<hash>.css).
+        Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".css", StringComparison.Ordinal));
+        Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".js", StringComparison.Ordinal));
+        Assert.Contains("_framework/blazor.web.js", assets);
+        Assert.Contains("js/plotly-preload.js", assets);
+        foreach (var asset in assets.Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
+        {
+            using var response = await _client.GetAsync(asset);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /{asset} answered {(int)response.StatusCode}");
+            Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 100, $"/{asset} is empty");
+        }
+    }
+
+    [Fact]
+    public async Task Plotly_blazor_gets_the_cartesian_bundle_of_its_own_plotly_version()
+    {
+        using var response = await _client.GetAsync("_content/Plotly.Blazor/plotly-3.7.0.min.js");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var script = await response.Content.ReadAsStringAsync();
+        Assert.StartsWith("/**\n* plotly.js (cartesian - minified) v3.7.0", script, StringComparison.Ordinal);
+        Assert.InRange(script.Length, 1_000_000, 2_000_000);
+        // The preload script loads the same URL through the same interop module the charts use.
+        var preload = await _client.GetStringAsync("js/plotly-preload.js");
+        Assert.Contains("'./_content/Plotly.Blazor/plotly-3.7.0.min.js'", preload, StringComparison.Ordinal);
+        Assert.Contains("'./_content/Plotly.Blazor/plotly-interop-7.2.0.js'", preload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_and_openapi_answer()
+    {
+        Assert.Equal("Healthy", await _client.GetStringAsync("/health"));
+        using var openApi = await _client.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        if (_app is { HasExited: false })
+        {
+            _app.Kill(entireProcessTree: true);
+            await _app.WaitForExitAsync();
+        }
+        _app?.Dispose();
+        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
+    }
+
+    [GeneratedRegex(@"Now listening on: (http://\S+)")]
+    private static partial Regex ListeningOn();
+
+    // Stylesheets and scripts: <link ... href="..."> and <script ... src="...">.
+    [GeneratedRegex(@"(?:<link[^>]*\shref|<script[^>]*\ssrc)=""([^""]+)""")]
+    private static partial Regex AssetReference();
+}
