@@ -54,7 +54,14 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         else
         {
             step = 0;
-            epochs = [InitialReport(model, method, pipeline, schedule(1))];
+            try
+            {
+                epochs = [InitialReport(model, method, pipeline, schedule(1), cancellationToken)];
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return End(RunOutcome.Cancelled, "Cancelled while evaluating the initial weights (epoch 0); no epoch is kept.", []);
+            }
             Finish(epochs, step, model, method, dataGenerator);
         }
 
@@ -103,7 +110,17 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
                 }
             }
 
-            var (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch);
+            // Evaluating a large test set takes a while; a stop request (cancel, or the app shutting down with a
+            // container's few seconds of grace) should not wait for it. The epoch is then trained again on resume.
+            double testLoss, testAccuracy;
+            try
+            {
+                (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return End(RunOutcome.Cancelled, $"Cancelled while evaluating epoch {epoch}; epochs up to {epoch - 1} are kept.", epochs);
+            }
             double epochSeconds = epochClock.Elapsed.TotalSeconds;
             var analysis = method.Prepare(schedule(epoch + 1));
             var report = new EpochReport(epoch, lossSum / seen, correct / seen, testLoss, testAccuracy, lr,
@@ -114,11 +131,11 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         return End(RunOutcome.Completed, null, epochs);
     }
 
-    EpochReport InitialReport(nn.Module<Tensor, Tensor> model, ITrainingMethod method, InputPipeline pipeline, double lr)
+    EpochReport InitialReport(nn.Module<Tensor, Tensor> model, ITrainingMethod method, InputPipeline pipeline, double lr, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var (trainLoss, trainAccuracy) = Evaluate(model, Math.Min(pipeline.TrainCount, InitialTrainSample), pipeline.PlainTrainBatch);
-        var (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch);
+        var (trainLoss, trainAccuracy) = Evaluate(model, Math.Min(pipeline.TrainCount, InitialTrainSample), pipeline.PlainTrainBatch, cancellationToken);
+        var (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch, cancellationToken);
         double seconds = clock.Elapsed.TotalSeconds;
         var analysis = method.Prepare(lr);
         return new EpochReport(0, trainLoss, trainAccuracy, testLoss, testAccuracy, lr, seconds, analysis.EsdSeconds, analysis.Layers);
@@ -139,7 +156,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         return new TrainingResult(outcome, message, epochs);
     }
 
-    static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, long count, Func<int, int, (Tensor, Tensor)> batchOf)
+    static (double Loss, double Accuracy) Evaluate(nn.Module<Tensor, Tensor> model, long count, Func<int, int, (Tensor, Tensor)> batchOf,
+        CancellationToken cancellationToken)
     {
         model.eval();
         using var noGrad = no_grad();
@@ -149,6 +167,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         int batches = InputPipeline.BatchCount(count, EvaluationBatchSize);
         for (int b = 0; b < batches; b++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             using var batchScope = NewDisposeScope();
             var (images, labels) = batchOf(b, EvaluationBatchSize);
             if (b == batches - 1 && count % EvaluationBatchSize != 0)

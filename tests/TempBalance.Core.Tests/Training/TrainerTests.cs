@@ -68,6 +68,39 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void A_stop_requested_after_the_last_batch_ends_the_run_before_its_evaluation_and_resume_trains_that_epoch_again()
+    {
+        using var cancel = new CancellationTokenSource();
+        var first = new Trainer(Small, Dir("stopped"), root);
+        first.BatchCompleted += b =>
+        {
+            if (b.Epoch == 1 && b.Batch == b.BatchesPerEpoch) cancel.Cancel();
+        };
+        var stopped = first.Run(cancel.Token);
+        Assert.Equal(RunOutcome.Cancelled, stopped.Outcome);
+        Assert.Equal("Cancelled while evaluating epoch 1; epochs up to 0 are kept.", stopped.Message);
+        Assert.Equal([0], stopped.Epochs.Select(e => e.Epoch));
+
+        var second = new Trainer(Small, Dir("stopped"), root);
+        var fired = new List<int>();
+        second.EpochCompleted += e => fired.Add(e.Epoch);
+        Assert.Equal(RunOutcome.Completed, second.Run(CancellationToken.None).Outcome);
+        Assert.Equal([1, 2], fired);
+    }
+
+    [Fact]
+    public void A_stop_requested_before_epoch_0_is_evaluated_keeps_no_epoch_and_writes_no_checkpoint()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        var stopped = new Trainer(Small, Dir("early"), root).Run(cancel.Token);
+        Assert.Equal(RunOutcome.Cancelled, stopped.Outcome);
+        Assert.Equal("Cancelled while evaluating the initial weights (epoch 0); no epoch is kept.", stopped.Message);
+        Assert.Empty(stopped.Epochs);
+        Assert.False(Checkpoint.Exists(Dir("early")));
+    }
+
+    [Fact]
     public void A_run_cancelled_in_epoch_2_and_resumed_ends_exactly_like_an_uninterrupted_run_and_its_lrs_follow_from_the_checkpoint()
     {
         var uninterrupted = new Trainer(NarrowResNet, Dir("straight"), root).Run(CancellationToken.None);

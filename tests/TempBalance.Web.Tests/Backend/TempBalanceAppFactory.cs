@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -26,6 +27,11 @@ public sealed class TempBalanceAppFactory(string dataDirectory) : WebApplication
             ["TempBalance:HeartbeatInterval"] = "00:00:01",
             ["TempBalance:Workers"] = "1",
         }));
+        // A JS call that a page had pending when it unloaded is never answered (dotnet/aspnetcore#68714): its
+        // circuit's disposal, and with it the request that ends the circuit and so the host's stop, waits for
+        // the call's timeout. Browser tests navigate away mid-render all the time; a minute per stop is too long.
+        builder.ConfigureServices(services => services.Configure<CircuitOptions>(circuit =>
+            circuit.JSInteropDefaultCallTimeout = TimeSpan.FromSeconds(10)));
     }
 
     /// <summary>Starts Kestrel on a free loopback port and returns a client for it.</summary>

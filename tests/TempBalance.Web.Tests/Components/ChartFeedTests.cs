@@ -46,6 +46,23 @@ public class ChartFeedTests
     }
 
     [Fact]
+    public void After_an_update_times_out_the_whole_chart_goes_again_with_the_unsent_points_in_order()
+    {
+        var feed = TwoLines();
+        feed.MarkReady();
+        feed.Append(0, 3, 0.5);
+        var lost = Assert.IsType<ChartUpdate.ExtendLines>(Assert.Single(feed.TakeUpdates()));
+        feed.Append(0, 4, 0.4); // arrives while the timed-out call was pending
+
+        feed.ResendAll([lost]);
+
+        Assert.IsType<ChartUpdate.Full>(Assert.Single(feed.TakeUpdates()));
+        Assert.Equal([1.0, 2.0, 3.0, 4.0], ((Scatter)feed.Traces[0]).X);
+        Assert.Equal([0.9, 0.7, 0.5, 0.4], ((Scatter)feed.Traces[0]).Y);
+        Assert.Empty(feed.TakeUpdates());
+    }
+
+    [Fact]
     public void Replace_sends_everything_once_including_points_appended_after_it()
     {
         var feed = TwoLines();

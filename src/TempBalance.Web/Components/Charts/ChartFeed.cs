@@ -71,6 +71,37 @@ public sealed class ChartFeed(IList<ITrace> traces)
         Changed?.Invoke();
     }
 
+    /// <summary>
+    /// The browser's copy is in doubt (an update timed out): the next flush re-sends every trace, with the
+    /// updates that were taken but never sent (<paramref name="unsent"/>) folded in.
+    /// </summary>
+    public void ResendAll(IEnumerable<ChartUpdate> unsent)
+    {
+        foreach (var update in unsent)
+        {
+            switch (update)
+            {
+                case ChartUpdate.ExtendLines lines:
+                    for (var i = 0; i < lines.Indices.Length; i++)
+                    {
+                        if (!_pendingLines.TryGetValue(lines.Indices[i], out var pending))
+                            _pendingLines[lines.Indices[i]] = pending = ([], []);
+                        pending.X.InsertRange(0, lines.X[i]);
+                        pending.Y.InsertRange(0, lines.Y[i]);
+                    }
+                    break;
+                case ChartUpdate.ExtendHeatmap columns:
+                    if (!_pendingColumns.TryGetValue(columns.Index, out var pendingColumns))
+                        _pendingColumns[columns.Index] = pendingColumns = ([], []);
+                    pendingColumns.X.InsertRange(0, columns.X);
+                    pendingColumns.Z.InsertRange(0, columns.Z);
+                    break;
+            }
+        }
+        _fullPending = true;
+        Changed?.Invoke();
+    }
+
     /// <summary>Called once plotly has drawn the initial traces.</summary>
     public void MarkReady()
     {
