@@ -23,6 +23,12 @@ public class QuickStartBrowserTests(BrowserFixture app) : IClassFixture<BrowserF
             await Assertions.Expect(page.GetByText("baseline · smallcnn · fashion-mnist")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("group-link")).ToContainTextAsync("Quick start");
         }
+        catch
+        {
+            // What the browser showed when it failed, next to the test output (not in docs/).
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "quickstart-failure.png"), FullPage = true });
+            throw;
+        }
         finally
         {
             await page.Context.CloseAsync();
