@@ -172,41 +172,21 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
     }
 
     /// <summary>
-    /// What one watching session costs per epoch: the browser's main-thread time (Chromium's own counters, and
-    /// the part spent in plotly.js per chart) and the server's CPU time, measured without and with a circuit.
+    /// What one watching session costs its browser per epoch: main-thread time (Chromium's own counters) and
+    /// the part of it spent in plotly.js, per chart.
     /// </summary>
     [BenchmarkFact]
-    public async Task Browser_and_server_work_per_epoch_update()
+    public async Task Browser_work_per_epoch_update()
     {
-        const int firstEpoch = 51, unwatched = 5, watched = 10; // epochs published before and after a session opens the run
+        const int firstEpoch = 51, epochs = 10;
         var run = new SyntheticRun(app.Services, epochs: 200, layers: 40);
         await run.SeedAsync(storedEpochs: firstEpoch - 1, RunStatus.Running);
-        var process = Process.GetCurrentProcess();
-        async Task<double> ServerMillis(Func<Task> work)
-        {
-            process.Refresh();
-            var before = process.TotalProcessorTime;
-            await work();
-            process.Refresh();
-            return (process.TotalProcessorTime - before).TotalMilliseconds;
-        }
-
-        var epoch = firstEpoch;
-        // Unmeasured: the first epochs pay for JIT compilation of the store-and-publish path.
-        for (var i = 0; i < 3; i++, epoch++) await run.PublishAsync(epoch);
-        var serverAlone = new List<double>();
-        for (var i = 0; i < unwatched; i++, epoch++)
-        {
-            var e = epoch;
-            serverAlone.Add(await ServerMillis(async () => { await run.PublishAsync(e); await Task.Delay(2000); }));
-        }
-
         var page = await app.NewPageAsync();
         await page.AddInitScriptAsync(Timeline);
         try
         {
             await page.GotoAsync($"/runs/{run.Id}");
-            await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: epoch);
+            await BrowserSteps.WaitForPoints(page, "chart-accuracy", trace: 1, atLeast: firstEpoch);
             await page.WaitForTimeoutAsync(2000);
             var cdp = await page.Context.NewCDPSessionAsync(page);
             await cdp.SendAsync("Performance.enable");
@@ -219,20 +199,17 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
                     if (key.StartsWith("plotly.js time", StringComparison.Ordinal)) counters[key] = millis;
                 return counters;
             }
-            var browser = new Dictionary<string, List<double>>();
-            var serverWatched = new List<double>();
-            for (var i = 0; i < watched; i++, epoch++)
+            var work = new Dictionary<string, List<double>>();
+            for (var epoch = firstEpoch; epoch < firstEpoch + epochs; epoch++)
             {
                 var before = await Counters();
-                var e = epoch;
-                serverWatched.Add(await ServerMillis(async () => { await run.PublishAsync(e); await Task.Delay(2000); }));
+                await run.PublishAsync(epoch);
+                await page.WaitForTimeoutAsync(2000);
                 var after = await Counters();
                 foreach (var name in after.Keys.Where(k => k.EndsWith("Duration", StringComparison.Ordinal) || k.StartsWith("plotly", StringComparison.Ordinal)))
-                    (browser.TryGetValue(name, out var list) ? list : browser[name] = []).Add(after[name] - before.GetValueOrDefault(name));
+                    (work.TryGetValue(name, out var list) ? list : work[name] = []).Add(after[name] - before.GetValueOrDefault(name));
             }
-            foreach (var (name, millis) in browser.OrderBy(b => b.Key)) Report($"One session, per epoch update: {name}", millis);
-            Report("Server CPU per epoch update, storing and publishing it, nobody watching", serverAlone);
-            Report("Server CPU per epoch update, storing and publishing it, one session watching", serverWatched);
+            foreach (var (name, millis) in work.OrderBy(w => w.Key)) Report($"One session, per epoch update: {name}", millis);
         }
         finally
         {
