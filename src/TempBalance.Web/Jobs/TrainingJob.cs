@@ -59,7 +59,10 @@ public sealed class TrainingJob(
             trainer.EpochCompleted += report => StoreEpoch(runId, config.Epochs, report, publish: true);
             logger.LogInformation("Run {RunId}: training {Model} on {Dataset} with {Method} for {Epochs} epochs",
                 runId, config.Model, config.Dataset, config.Method, config.Epochs);
-            result = await Task.Run(() => trainer.Run(stop.Token), CancellationToken.None);
+            // Training blocks its thread for minutes to hours: it gets a thread of its own, not one of the thread
+            // pool's few (two on a 2-core host) that serve requests and Blazor circuits.
+            result = await Task.Factory.StartNew(() => trainer.Run(stop.Token), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (Exception ex)
         {
