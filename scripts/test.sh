@@ -15,8 +15,10 @@ say "building and running all tests (Release)"
 status=0
 dotnet test TempBalance.Web.sln -c Release -nologo --logger "trx" --results-directory "$results" || status=$?
 
-# Two UI tests (a bUnit form submit and the browser form flow) are timing-sensitive on a loaded 2-core
-# machine: failed tests get one more run, and that retry is reported, never hidden.
+# Browser tests share a loaded 2-core machine with two other test assemblies that train models; one of them
+# (the quick start) once waited 60 s for a navigation there, for a reason not found yet (it saves
+# quickstart-failure.png next to the test output when it fails). Failed tests get one more run, and that
+# retry is reported, never hidden.
 failed=$(python3 - "$results" <<'PY'
 import sys, glob, xml.etree.ElementTree as ET
 names = set()
