@@ -9,7 +9,11 @@ namespace TempBalance.Web.Components.Charts;
 /// <summary>Plotly layouts and traces in the app's look, for light and dark mode.</summary>
 public static class ChartLayouts
 {
-    /// <param name="epochs">For an epoch axis: ticks on whole epochs, about eight of them.</param>
+    /// <param name="epochs">
+    /// For an epoch axis: the run's planned epochs. The axis spans 0 to that from the start, so a live chart
+    /// fills from left to right instead of rescaling every epoch (and a lone epoch 0 is not centred on -1..1);
+    /// ticks fall on whole epochs, about eight of them.
+    /// </param>
     public static PlotLayout Axes(bool dark, string title, string xTitle, string yTitle, bool logX = false, bool logY = false,
         bool showLegend = true, int? epochs = null)
     {
@@ -30,8 +34,12 @@ public static class ChartLayouts
                 {
                     Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = xTitle },
                     GridColor = grid,
+                    // plotly's heavy zero lines say nothing on these axes (epoch 0, layer 0) and cut through heatmaps.
+                    ZeroLine = false,
                     Type = logX ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Linear,
                     DTick = epochs is { } n ? Math.Max(1, (int)Math.Ceiling(n / 8.0)) : null,
+                    // Half an epoch of margin (more on long runs) keeps the first and last points and heatmap cells whole.
+                    Range = epochs is { } planned ? [-EpochMargin(planned), planned + EpochMargin(planned)] : null,
                 },
             ],
             YAxis =
@@ -40,11 +48,14 @@ public static class ChartLayouts
                 {
                     Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle },
                     GridColor = grid,
+                    ZeroLine = false,
                     Type = logY ? Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Linear,
                 },
             ],
         };
     }
+
+    static double EpochMargin(int epochs) => Math.Max(0.5, epochs * 0.02);
 
     public static Scatter Line(string name, IEnumerable<double>? x = null, IEnumerable<double>? y = null, string? color = null,
         bool markers = false, string? dash = null, string? legendGroup = null, bool showLegend = true) => new()
