@@ -26,6 +26,8 @@ public sealed class TempBalanceAppFactory(string dataDirectory) : WebApplication
             ["TempBalance:DataDirectory"] = dataDirectory,
             ["TempBalance:HeartbeatInterval"] = "00:00:01",
             ["TempBalance:Workers"] = "1",
+            // Tests stop the app often; a stop that hangs should cost seconds (host timeout: this + 5 s).
+            ["TempBalance:ShutdownTimeout"] = "00:00:05",
         }));
         // A JS call that a page had pending when it unloaded is never answered (dotnet/aspnetcore#68714): its
         // circuit's disposal, and with it the request that ends the circuit and so the host's stop, waits for
