@@ -16,46 +16,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-class Block(nn.Module):
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(h)) + self.shortcut(x))
-
-
-class ResNet18(nn.Module):
-    """CIFAR ResNet18: 3x3 stride-1 stem, no max-pool, four stages of two basic blocks, avg-pool 4."""
-
-    def __init__(self, classes=100):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 64, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        stages, cin = [], 64
-        for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
-            stages.append(nn.Sequential(Block(cin, cout, stride), Block(cout, cout, 1)))
-            cin = cout
-        self.layer1, self.layer2, self.layer3, self.layer4 = stages
-        self.linear = nn.Linear(512, classes)
-
-    def forward(self, x):
-        h = F.relu(self.bn1(self.conv1(x)))
-        h = self.layer4(self.layer3(self.layer2(self.layer1(h))))
-        return self.linear(F.avg_pool2d(h, 4).flatten(1))
+from bench_models import ResNet18
 
 
 def export(directory):
     torch.manual_seed(0)
-    model = ResNet18(100)
+    model = ResNet18(classes=100)
     os.makedirs(directory, exist_ok=True)
     names = []
     for name, module in model.named_modules():
@@ -121,7 +87,7 @@ def time_pass(directory, repeat, threads, out):
 def step_time(threads, steps, batch=128):
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = ResNet18(100)
+    model = ResNet18(classes=100)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(batch, 3, 32, 32)
     y = torch.randint(0, 100, (batch,))
