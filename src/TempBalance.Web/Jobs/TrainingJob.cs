@@ -123,7 +123,7 @@ public sealed class TrainingJob(
     /// Stores one epoch report: epoch row, layer rows, spectra and the run's summary columns in one SaveChanges.
     /// Rows of that epoch are replaced, so an epoch reported again after a restart is never stored twice.
     /// </summary>
-    void StoreEpoch(long runId, int plannedEpochs, EpochReport report, bool publish)
+    internal void StoreEpoch(long runId, int plannedEpochs, EpochReport report, bool publish)
     {
         using var db = dbFactory.CreateDbContext();
         using var transaction = db.Database.BeginTransaction();

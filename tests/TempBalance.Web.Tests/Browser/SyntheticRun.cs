@@ -2,18 +2,19 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
-using TempBalance.Web.Live;
+using TempBalance.Web.Jobs;
 using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Tests.Browser;
 
 /// <summary>
-/// A made-up run with plausible numbers, written straight into the app's database, and its later epochs
-/// published through the live publisher as a training job would: for browser tests and benchmarks that
-/// need many epochs and layers without training them.
+/// A made-up run with plausible numbers, stored and published through the training job's own epoch store, as if
+/// it had trained: for browser tests and benchmarks that need many epochs and layers without training them.
 /// </summary>
 public sealed class SyntheticRun(IServiceProvider services, int epochs, int layers)
 {
+    readonly TrainingJob _job = services.GetRequiredService<TrainingJob>();
+
     public long Id { get; private set; }
     public int Epochs => epochs;
     public int LayerCount => layers;
@@ -22,101 +23,47 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
     public async Task SeedAsync(int storedEpochs, RunStatus status)
     {
         var factory = services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
-        await using var db = await factory.CreateDbContextAsync();
-        var config = new TrainingConfig { Model = "resnet18", Dataset = "cifar100", Method = "tempbalance", Epochs = epochs, Lr = 0.1 };
-        var run = new Run
-        {
-            ConfigJson = RunJson.SerializeConfig(config),
-            Method = config.Method,
-            Model = config.Model,
-            Dataset = config.Dataset,
-            Seed = config.Seed,
-            Epochs = epochs,
-            Status = status,
-            CreatedAt = DateTime.UtcNow,
-            StartedAt = DateTime.UtcNow,
-            HeartbeatAt = DateTime.UtcNow,
-            Tags = ["synthetic"],
-            CompletedEpochs = storedEpochs,
-        };
-        db.Runs.Add(run);
-        await db.SaveChangesAsync();
-        Id = run.Id;
-        for (var e = 0; e <= storedEpochs; e++) AddEpoch(db, e);
-        run.BestTestAccuracy = Enumerable.Range(1, Math.Max(1, storedEpochs)).Max(e => Epoch(e).TestAccuracy);
-        run.FinalTestAccuracy = Epoch(storedEpochs).TestAccuracy;
-        await db.SaveChangesAsync();
-    }
-
-
-    void AddEpoch(TempBalanceDbContext db, int e)
-    {
-        var point = Epoch(e);
-        db.EpochMetrics.Add(new EpochMetric
-        {
-            RunId = Id,
-            Epoch = e,
-            TrainLoss = point.TrainLoss,
-            TrainAccuracy = point.TrainAccuracy,
-            TestLoss = point.TestLoss,
-            TestAccuracy = point.TestAccuracy,
-            LearningRate = point.LearningRate,
-            EpochSeconds = 30,
-            EsdSeconds = 2,
-            RecordedAt = DateTime.UtcNow,
-        });
-        foreach (var l in Layers(e))
-        {
-            db.LayerMetrics.Add(new LayerMetric
-            {
-                RunId = Id,
-                Epoch = e,
-                LayerIndex = l.LayerIndex,
-                Name = l.Name,
-                Kind = l.Kind,
-                EigsNum = l.EigsNum,
-                Alpha = l.Alpha,
-                D = l.D,
-                Xmin = l.Xmin,
-                SpectralNorm = l.SpectralNorm,
-                AlphaWeighted = l.AlphaWeighted,
-                LearningRate = l.LearningRate,
-                Tuned = true,
-            });
-            db.LayerSpectra.Add(new LayerSpectrum { RunId = Id, Epoch = e, LayerIndex = l.LayerIndex, Histogram = EsdHistogramBlob.Pack(Histogram(l.Alpha!.Value)) });
-        }
-    }
-
-    /// <summary>Stores an epoch's metrics, layers and spectra, then publishes them, as the training job does.</summary>
-    public async Task PublishAsync(int epoch)
-    {
-        var factory = services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
         await using (var db = await factory.CreateDbContextAsync())
         {
-            AddEpoch(db, epoch);
+            var config = new TrainingConfig { Model = "resnet18", Dataset = "cifar100", Method = "tempbalance", Epochs = epochs, Lr = 0.1 };
+            var run = new Run
+            {
+                ConfigJson = RunJson.SerializeConfig(config),
+                Method = config.Method,
+                Model = config.Model,
+                Dataset = config.Dataset,
+                Seed = config.Seed,
+                Epochs = epochs,
+                Status = status,
+                CreatedAt = DateTime.UtcNow,
+                StartedAt = DateTime.UtcNow,
+                Tags = ["synthetic"],
+            };
+            db.Runs.Add(run);
             await db.SaveChangesAsync();
+            Id = run.Id;
         }
-        var updates = services.GetRequiredService<TrainingUpdates>();
-        updates.Publish(new EpochCompletedUpdate(Id, updates.NextSequence(Id, 0), epochs, Epoch(epoch)));
-        updates.Publish(new LayerMetricsUpdate(Id, updates.NextSequence(Id, 0), epoch, Layers(epoch)));
+        for (var e = 0; e <= storedEpochs; e++) _job.StoreEpoch(Id, epochs, Report(e), publish: false);
     }
 
-    public EpochPoint Epoch(int e)
+    /// <summary>Stores an epoch's metrics, layers and spectra, then publishes them: what the training job does.</summary>
+    public Task PublishAsync(int epoch) => Task.Run(() => _job.StoreEpoch(Id, epochs, Report(epoch), publish: true));
+
+    EpochReport Report(int e)
     {
         var progress = (double)e / epochs;
-        return new EpochPoint(e, e == 0 ? null : 2.3 * Math.Exp(-3 * progress) + 0.05, e == 0 ? null : 0.98 - 0.88 * Math.Exp(-4 * progress),
-            2.3 * Math.Exp(-2.5 * progress) + 0.4, 0.77 - 0.67 * Math.Exp(-4 * progress) + 0.01 * Math.Sin(e), Lr(e), 30, 2);
+        // Epoch 0 has no training pass in this made-up run: its train metrics are left out (stored as null).
+        return new EpochReport(e, e == 0 ? double.NaN : 2.3 * Math.Exp(-3 * progress) + 0.05, e == 0 ? double.NaN : 0.98 - 0.88 * Math.Exp(-4 * progress),
+            2.3 * Math.Exp(-2.5 * progress) + 0.4, 0.77 - 0.67 * Math.Exp(-4 * progress) + 0.01 * Math.Sin(e), Lr(e), 30, 2,
+            [.. Enumerable.Range(0, layers).Select(i =>
+            {
+                var alpha = 2.2 + 4 * Math.Exp(-e / 40.0) * (1 + 0.5 * Math.Sin(i)) + 0.03 * i;
+                return new LayerReport(i, $"layer{i / 4 + 1}.{i % 4}.conv", "Conv2d", 64 * (1 + i % 8), alpha, 0.05, 0.8, 10 + i,
+                    null, Lr(e) * (0.5 + (alpha - 2) / 6), true, null, Histogram(alpha));
+            })]);
     }
 
     double Lr(int e) => 0.05 * (1 + Math.Cos(Math.PI * e / epochs));
-
-    public IReadOnlyList<LayerPoint> Layers(int e) =>
-        [.. Enumerable.Range(0, layers).Select(i =>
-        {
-            var alpha = 2.2 + 4 * Math.Exp(-e / 40.0) * (1 + 0.5 * Math.Sin(i)) + 0.03 * i;
-            return new LayerPoint(e, i, $"layer{i / 4 + 1}.{i % 4}.conv", "Conv2d", 64 * (1 + i % 8), alpha, 0.05, 0.8, 10 + i,
-                null, Lr(e) * (0.5 + (alpha - 2) / 6), true, null);
-        })];
 
     // A log-binned density falling as a power law, so the ESD plot and its fit look like a real layer's.
     static EsdHistogram Histogram(double alpha)
