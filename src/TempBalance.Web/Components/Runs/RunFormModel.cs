@@ -32,6 +32,7 @@ public sealed class RunFormModel
     public double MaxRatio { get; set; }
     public int EigsThresh { get; set; }
     public bool FilterNearZero { get; set; }
+    public bool Float32Eigenvalues { get; set; }
     public int UpdateEverySteps { get; set; }
     public bool ReferenceTieBehaviour { get; set; }
     public bool ReferencePeakLowerBound { get; set; }
@@ -75,6 +76,7 @@ public sealed class RunFormModel
             MaxRatio = tb.MaxRatio,
             EigsThresh = tb.EigsThresh,
             FilterNearZero = tb.FilterNearZero,
+            Float32Eigenvalues = tb.Float32Eigenvalues,
             UpdateEverySteps = tb.UpdateEverySteps,
             ReferenceTieBehaviour = tb.ReferenceTieBehaviour,
             ReferencePeakLowerBound = tb.ReferencePeakLowerBound,
@@ -116,6 +118,7 @@ public sealed class RunFormModel
                 MaxRatio = MaxRatio,
                 EigsThresh = EigsThresh,
                 FilterNearZero = FilterNearZero,
+                Float32Eigenvalues = Float32Eigenvalues,
                 UpdateEverySteps = UpdateEverySteps,
                 ReferenceTieBehaviour = ReferenceTieBehaviour,
                 ReferencePeakLowerBound = ReferencePeakLowerBound,
