@@ -1,3 +1,4 @@
+using TempBalance.Core.Training;
 using static TorchSharp.torch;
 
 namespace TempBalance.Core.Spectral;
@@ -9,8 +10,6 @@ namespace TempBalance.Core.Spectral;
 /// </summary>
 public static class WeightFiles
 {
-    const string CheckpointMagic = "TempBalance checkpoint v1";
-
     /// <summary>Every 2-D or 4-D floating-point "*.weight" tensor as (layer name, weight on the CPU).</summary>
     public static IReadOnlyList<(string Name, Tensor Weight)> ReadStateDictWeights(string path)
     {
@@ -18,7 +17,7 @@ public static class WeightFiles
         using var reader = new BinaryReader(file);
         try
         {
-            if (!SkipCheckpointPreamble(reader)) file.Position = 0;
+            if (!Checkpoint.TrySkipToModel(reader)) file.Position = 0;
             long count = reader.Read7BitEncodedInt64();
             if (count < 0 || count > 1_000_000) throw new InvalidDataException("not a TorchSharp state dict or TempBalance checkpoint");
             var weights = new List<(string, Tensor)>();
@@ -41,21 +40,5 @@ public static class WeightFiles
         {
             throw new InvalidDataException($"not a TorchSharp state dict or TempBalance checkpoint ({e.GetType().Name})");
         }
-    }
-
-    /// <summary>Skips the run state and random states that precede the model in a checkpoint; false if this is no checkpoint.</summary>
-    static bool SkipCheckpointPreamble(BinaryReader reader)
-    {
-        try
-        {
-            if (reader.ReadString() != CheckpointMagic) return false;
-        }
-        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
-        {
-            return false;
-        }
-        reader.ReadString(); // run state as JSON
-        for (int k = 0; k < 2; k++) reader.BaseStream.Seek(reader.ReadInt32(), SeekOrigin.Current); // torch and data RNG states
-        return true;
     }
 }

@@ -75,6 +75,25 @@ public static class Checkpoint
         return state;
     }
 
+    /// <summary>
+    /// Reads past what precedes the model in a checkpoint (magic, run state, random states), leaving the reader
+    /// at the model's state dict; false, with the reader's position undefined, when this is no checkpoint.
+    /// </summary>
+    public static bool TrySkipToModel(BinaryReader reader)
+    {
+        try
+        {
+            if (reader.ReadString() != Magic) return false;
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
+        {
+            return false;
+        }
+        reader.ReadString(); // run state as JSON
+        for (int k = 0; k < 2; k++) reader.BaseStream.Seek(reader.ReadInt32(), SeekOrigin.Current); // torch and data random states
+        return true;
+    }
+
     static void WriteBytes(BinaryWriter writer, Tensor state)
     {
         using (state)

@@ -36,7 +36,6 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         using var pipeline = new InputPipeline(
             DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset), device, Config.Augment && info.Channels == 3);
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
-        SeededInitialization.Apply(model, Config.Seed);
         model.to(device);
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
@@ -53,6 +52,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         }
         else
         {
+            // A resumed run's weights all come from its checkpoint; a fresh one draws them from its seed.
+            SeededInitialization.Apply(model, Config.Seed);
             step = 0;
             try
             {

@@ -5,14 +5,14 @@ namespace TempBalance.Web.Runs;
 /// <summary>Ready-made requests: the first-start comparison and the New run form's presets.</summary>
 public static class RunPresets
 {
-    /// <summary>
-    /// Baseline vs TempBalance on a Fashion-MNIST subset with the small CNN: the first epoch ends within a
-    /// minute on two CPU cores, so a new user sees live charts right away.
-    /// </summary>
     /// <summary>One line that says what <see cref="QuickStart"/> trains, for the UI.</summary>
     public static string QuickStartSummary =>
         $"Small CNN on {QuickStart.Config.Subset:N0} Fashion-MNIST images, {QuickStart.Config.Epochs} epochs, baseline SGD against TempBalance";
 
+    /// <summary>
+    /// Baseline vs TempBalance on a Fashion-MNIST subset with the small CNN: the first epoch ends within a
+    /// minute on two CPU cores, so a new user sees live charts right away.
+    /// </summary>
     public static NewRunRequest QuickStart => new()
     {
         Config = new TrainingConfig

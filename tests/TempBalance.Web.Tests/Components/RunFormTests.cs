@@ -26,7 +26,7 @@ public class RunFormTests : IAsyncLifetime
     {
         _ctx.Render<MudPopoverProvider>();
         return _ctx.Render<RunForm>(p => p
-            .Add(f => f.Validate, r => NewRunValidation.Validate(r, Path.GetTempPath()))
+            .Add(f => f.Validate, r => RunRequestValidation.Validate(r, Path.GetTempPath()))
             .Add(f => f.Submit, r =>
             {
                 _submitted.Add(r);
@@ -94,9 +94,9 @@ public class RunFormTests : IAsyncLifetime
             Assert.Contains(p.Request.Config.Lr, new[] { 0.1, 0.05 });
             Assert.Equal(5, p.Request.Seeds);
             Assert.True(p.Request.CompareWithBaseline);
-            var errors = NewRunValidation.Validate(p.Request, Path.GetTempPath());
+            var errors = RunRequestValidation.Validate(p.Request, Path.GetTempPath());
             Assert.All(errors.Keys, key => Assert.Equal("config.dataset", key)); // CIFAR etc. are not installed here
         });
-        Assert.Empty(NewRunValidation.Validate(RunFormPresets.All[0].Request, Path.GetTempPath()));
+        Assert.Empty(RunRequestValidation.Validate(RunFormPresets.All[0].Request, Path.GetTempPath()));
     }
 }
