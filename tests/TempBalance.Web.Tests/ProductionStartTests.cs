@@ -23,7 +23,7 @@ public sealed partial class ProductionStartTests : IAsyncLifetime
         // was built to src/TempBalance.Web/bin/<Configuration>/net10.0/ with the same configuration.
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = output.Parent!.Name;
-        var app = Path.Combine(BrowserFixture.RepositoryFolder(Path.Combine("src", "TempBalance.Web", "bin", configuration, output.Name)), "TempBalance.Web.dll");
+        var app = Path.Combine(BrowserFixture.RepositoryRoot(), "src", "TempBalance.Web", "bin", configuration, output.Name, "TempBalance.Web.dll");
         Assert.True(File.Exists(app), $"The web app's build output is missing: {app}");
 
         var start = new ProcessStartInfo("dotnet")

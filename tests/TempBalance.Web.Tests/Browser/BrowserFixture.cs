@@ -89,10 +89,16 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>A folder (created if needed) under the repository this test runs from.</summary>
     public static string RepositoryFolder(string relative)
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TempBalance.Web.sln"))) dir = dir.Parent;
-        var folder = Path.Combine(dir?.FullName ?? AppContext.BaseDirectory, relative);
+        var folder = Path.Combine(RepositoryRoot(), relative);
         Directory.CreateDirectory(folder);
         return folder;
+    }
+
+    /// <summary>The repository this test runs from (the folder that holds TempBalance.Web.sln).</summary>
+    public static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TempBalance.Web.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? AppContext.BaseDirectory;
     }
 }

@@ -16,8 +16,6 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
     readonly TrainingJob _job = services.GetRequiredService<TrainingJob>();
 
     public long Id { get; private set; }
-    public int Epochs => epochs;
-    public int LayerCount => layers;
 
     /// <summary>Stores epochs 0..<paramref name="storedEpochs"/> with their layers and spectra.</summary>
     public async Task SeedAsync(int storedEpochs, RunStatus status)
