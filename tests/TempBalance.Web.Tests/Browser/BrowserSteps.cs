@@ -38,6 +38,18 @@ public static class BrowserSteps
         }
     }
 
+    /// <summary>
+    /// Waits until the page's own location has this path and returns the full URL. Blazor routes in the page
+    /// (history.pushState); Playwright's WaitForURL sometimes never saw such a navigation on a loaded machine
+    /// although the page had long arrived (its failure screenshots showed the target page), so ask the page.
+    /// </summary>
+    public static async Task<string> WaitForPath(IPage page, string path)
+    {
+        await page.WaitForFunctionAsync("path => location.pathname === path", path,
+            new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 100 });
+        return await page.EvaluateAsync<string>("() => location.href");
+    }
+
     /// <summary>Waits until trace <paramref name="trace"/> of a plotly chart holds at least this many x values.</summary>
     public static async Task WaitForPoints(IPage page, string chartId, int trace, int atLeast)
     {

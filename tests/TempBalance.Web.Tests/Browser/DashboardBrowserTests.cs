@@ -35,9 +35,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await page.GetByTestId("queue").ClickAsync();
 
             // Two runs in one group: the form opens Compare.
-            // Blazor routes in the page (history.pushState): wait for the URL, not for a document load event.
-            await page.WaitForURLAsync("**/compare?ids=*", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
-            var ids = page.Url.Split("ids=")[1].Split(',');
+            var ids = (await BrowserSteps.WaitForPath(page, "/compare")).Split("ids=")[1].Split(',');
             Assert.Equal(2, ids.Length);
 
             // Run detail of the first run: the charts fill while it trains.

@@ -18,8 +18,7 @@ public class QuickStartBrowserTests(BrowserFixture app) : IClassFixture<BrowserF
             await BrowserSteps.Open(page, "/");
             await page.GetByTestId("quickstart").ClickAsync();
             // Creating the first runs also warms EF Core and Hangfire in this fresh app: allow for a slow first answer.
-            // Blazor routes in the page (history.pushState): wait for the URL, not for a document load event.
-            await page.WaitForURLAsync("**/runs/1", new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+            await BrowserSteps.WaitForPath(page, "/runs/1");
             await Assertions.Expect(page.GetByText("Run #1")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByText("baseline · smallcnn · fashion-mnist")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("group-link")).ToContainTextAsync("Quick start");
