@@ -270,14 +270,15 @@ public sealed class RunService(
         var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
             .Select(r => new { r.Status, r.LastSequence }).FirstOrDefaultAsync(cancellationToken);
         if (run is null) return RunTransition.NotFound;
-        string? conflict = run.Status switch
+        if (!run.Status.CanResume())
         {
-            RunStatus.Completed => $"Run {id} already completed; create a new run to train longer.",
-            RunStatus.Diverged => $"Run {id} diverged; resuming would repeat the divergence. Create a new run with a smaller lr.",
-            RunStatus.Queued or RunStatus.Running or RunStatus.CancelRequested => $"Run {id} is {run.Status}; only cancelled, failed or interrupted runs can be resumed.",
-            _ => null,
-        };
-        if (conflict is not null) return new RunTransition(RunTransitionOutcome.Conflict, run.Status, conflict);
+            return new RunTransition(RunTransitionOutcome.Conflict, run.Status, run.Status switch
+            {
+                RunStatus.Completed => $"Run {id} already completed; create a new run to train longer.",
+                RunStatus.Diverged => $"Run {id} diverged; resuming would repeat the divergence. Create a new run with a smaller lr.",
+                _ => $"Run {id} is {run.Status}; only cancelled, failed or interrupted runs can be resumed.",
+            });
+        }
 
         var sequence = updates.NextSequence(id, run.LastSequence);
         int changed = await db.Runs.Where(r => r.Id == id && r.Status == run.Status).ExecuteUpdateAsync(s => s
