@@ -43,15 +43,9 @@ public static class EsdPlot
             : $"{spectrum.Name}: fit failed ({fit.Error})";
         canvas.DrawText(title, Left, 32, titleFont, text);
 
-        // Density per unit eigenvalue in each log10 bin: count / (N * linear bin width).
         var histogram = EsdHistogramBuilder.Build(spectrum.Eigenvalues, Bins);
         int total = histogram.Counts.Sum();
-        var density = new double[histogram.Counts.Length];
-        for (int b = 0; b < density.Length; b++)
-        {
-            double width = Math.Pow(10, histogram.Log10BinEdges[b + 1]) - Math.Pow(10, histogram.Log10BinEdges[b]);
-            density[b] = histogram.Counts[b] / (total * width);
-        }
+        var density = histogram.Densities();
         var positive = density.Where(d => d > 0).Select(Math.Log10).ToArray();
         if (positive.Length == 0)
         {

@@ -40,10 +40,14 @@ public sealed record LayerSpectrum(
     double StableRank,
     HtsrLabel Label)
 {
-    public static HtsrLabel LabelFor(PowerLawFit fit) => !fit.Succeeded ? HtsrLabel.Unknown
-        : fit.Alpha < 2 ? HtsrLabel.HeavyTailed
-        : fit.Alpha <= 6 ? HtsrLabel.WellTrained
+    /// <summary>The HT-SR reading of an alpha (method doc §2); no alpha (a failed fit) reads Unknown.</summary>
+    public static HtsrLabel LabelFor(double? alpha) =>
+        alpha is not { } a || double.IsNaN(a) ? HtsrLabel.Unknown
+        : a < 2 ? HtsrLabel.HeavyTailed
+        : a <= 6 ? HtsrLabel.WellTrained
         : HtsrLabel.UnderTrained;
+
+    public static HtsrLabel LabelFor(PowerLawFit fit) => LabelFor(fit.Succeeded ? fit.Alpha : null);
 
     /// <summary>Derives every metric of the method doc from sorted eigenvalues and their fit.</summary>
     public static LayerSpectrum From(int index, string name, LayerKind kind, double[] eigenvaluesAscending, PowerLawFit fit)

@@ -5,7 +5,19 @@ public sealed record BatchProgress(
     int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy, double ImagesPerSecond, TimeSpan Eta);
 
 /// <summary>A log-binned histogram of one layer's eigenvalues: enough to redraw its ESD plot.</summary>
-public sealed record EsdHistogram(double[] Log10BinEdges, int[] Counts);
+public sealed record EsdHistogram(double[] Log10BinEdges, int[] Counts)
+{
+    /// <summary>Each bin's density per unit eigenvalue, count / (N x linear bin width): the y of an ESD plot.</summary>
+    public double[] Densities()
+    {
+        double total = Counts.Sum();
+        var densities = new double[Counts.Length];
+        if (total <= 0) return densities;
+        for (int b = 0; b < densities.Length; b++)
+            densities[b] = Counts[b] / (total * (Math.Pow(10, Log10BinEdges[b + 1]) - Math.Pow(10, Log10BinEdges[b])));
+        return densities;
+    }
+}
 
 /// <summary>
 /// One analysed layer at the end of an epoch. <see cref="LearningRate"/> is the rate the method assigned from

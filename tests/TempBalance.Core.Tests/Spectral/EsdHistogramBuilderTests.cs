@@ -1,4 +1,5 @@
 using TempBalance.Core.Spectral;
+using TempBalance.Core.Training;
 
 namespace TempBalance.Core.Tests.Spectral;
 
@@ -20,5 +21,19 @@ public class EsdHistogramBuilderTests
         var single = EsdHistogramBuilder.Build([5, 5, 5]);
         Assert.Equal([3], single.Counts);
         Assert.Equal(Math.Log10(5) - 0.5, single.Log10BinEdges[0], 12);
+    }
+
+    [Fact]
+    public void Densities_are_counts_per_unit_eigenvalue_and_integrate_to_one()
+    {
+        // Bins [0.1, 1) and [1, 10): 1 and 3 of 4 eigenvalues.
+        var histogram = new EsdHistogram([-1, 0, 1], [1, 3]);
+
+        var densities = histogram.Densities();
+
+        Assert.Equal(1 / (4 * 0.9), densities[0], 12);
+        Assert.Equal(3 / (4 * 9.0), densities[1], 12);
+        Assert.Equal(1, densities[0] * 0.9 + densities[1] * 9, 12);
+        Assert.Equal([0.0, 0.0], new EsdHistogram([0, 1, 2], [0, 0]).Densities());
     }
 }

@@ -50,18 +50,35 @@ public static class BrowserSteps
         return await page.EvaluateAsync<string>("() => location.href");
     }
 
-    /// <summary>Waits until trace <paramref name="trace"/> of a plotly chart holds at least this many x values.</summary>
+    /// <summary>
+    /// Waits until trace <paramref name="trace"/> of a plotly chart holds at least this many x values. The
+    /// chart is scrolled into view first: LiveChart draws and updates only charts a user can see.
+    /// </summary>
     public static async Task WaitForPoints(IPage page, string chartId, int trace, int atLeast)
     {
+        // Not a Locator: the first draw replaces the chart's placeholder element, which Playwright reports as detached.
+        await page.EvaluateAsync("id => document.getElementById(id)?.scrollIntoView({ block: 'nearest' })", chartId);
         await page.WaitForFunctionAsync(
             "([id, t, n]) => { const d = document.getElementById(id)?.data; return !!d && d.length > t && (d[t].x?.length ?? 0) >= n; }",
             new object[] { chartId, trace, atLeast },
             new PageWaitForFunctionOptions { Timeout = (float)TrainingTimeout.TotalMilliseconds, PollingInterval = 250 });
     }
 
+    /// <summary>
+    /// Saves a screenshot of the window, or of the whole page. For the whole page the window is made as tall as
+    /// the page for a moment: charts are drawn and updated only in view, and a screenshot beyond the window
+    /// would show what they looked like when they were last seen.
+    /// </summary>
     public static async Task Shot(IPage page, string name, bool fullPage = false)
     {
-        await page.WaitForTimeoutAsync(400); // let plotly finish its transition
+        var window = page.ViewportSize!;
+        if (fullPage)
+        {
+            await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+            await page.SetViewportSizeAsync(window.Width, await page.EvaluateAsync<int>("() => document.documentElement.scrollHeight"));
+        }
+        await page.WaitForTimeoutAsync(fullPage ? 1000 : 400); // let plotly redraw and finish its transition
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath(name), FullPage = fullPage });
+        if (fullPage) await page.SetViewportSizeAsync(window.Width, window.Height);
     }
 }

@@ -9,16 +9,32 @@ public class LiveChartTests : IAsyncLifetime
     const string PlotlyInterop = "./_content/Plotly.Blazor/plotly-interop-7.2.0.js";
     readonly BunitContext _ctx = new();
 
+    public LiveChartTests()
+    {
+        // chart-visibility.js answers "out of view"; the tests report visibility themselves.
+        _ctx.JSInterop.Setup<bool>("liveCharts.observe", _ => true).SetResult(false);
+        _ctx.JSInterop.SetupVoid("liveCharts.unobserve", _ => true);
+    }
+
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync() => await _ctx.DisposeAsync();
 
-    IRenderedComponent<LiveChart> RenderChart(ChartFeed feed) =>
-        _ctx.Render<LiveChart>(p => p
+    /// <summary>Renders the chart and, unless told otherwise, reports it in view as chart-visibility.js would.</summary>
+    IRenderedComponent<LiveChart> RenderChart(ChartFeed feed, bool visible = true, bool drawAtOnce = false)
+    {
+        var cut = _ctx.Render<LiveChart>(p => p
             .Add(c => c.Feed, feed)
+            .Add(c => c.DrawAtOnce, drawAtOnce)
             .Add(c => c.Id, "loss")
             .Add(c => c.LayoutFor, dark => ChartLayouts.Axes(dark, "Loss", "epoch", "loss"))
             .Add(c => c.MinFlushInterval, TimeSpan.FromHours(1))); // flushes only when the test says so
+        if (visible) SetVisible(cut, true);
+        return cut;
+    }
+
+    static void SetVisible(IRenderedComponent<LiveChart> cut, bool visible) =>
+        cut.InvokeAsync(() => cut.Instance.SetVisible(visible)).GetAwaiter().GetResult();
 
     [Fact]
     public async Task Draws_once_then_extends_with_only_the_new_points()
@@ -99,6 +115,53 @@ public class LiveChartTests : IAsyncLifetime
         Assert.False(feed.Ready);
         Assert.Empty(module.Invocations["extendTraces"]);
         Assert.Empty(module.Invocations["react"]);
+    }
+
+    [Fact]
+    public async Task A_chart_out_of_view_is_drawn_when_it_comes_into_view_and_catches_up_in_one_update()
+    {
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1], [0.9]) });
+        var cut = RenderChart(feed, visible: false);
+
+        await Task.Delay(100);
+        Assert.Empty(module.Invocations["newPlot"]);
+        Assert.NotNull(cut.Find("div#loss")); // the box keeps its place (and size) on the page
+
+        SetVisible(cut, true);
+        cut.WaitForAssertion(() => Assert.True(feed.Ready));
+        Assert.Single(module.Invocations["newPlot"]);
+
+        // Scrolled away (or the tab hidden): three epochs wait, then go out together once it is seen again.
+        SetVisible(cut, false);
+        await cut.InvokeAsync(() => feed.Append(0, 2, 0.8));
+        await cut.InvokeAsync(() => feed.Append(0, 3, 0.7));
+        await cut.InvokeAsync(() => feed.Append(0, 4, 0.6));
+        await Task.Delay(100);
+        Assert.Empty(module.Invocations["extendTraces"]);
+
+        SetVisible(cut, true);
+        cut.WaitForAssertion(() => Assert.Single(module.Invocations["extendTraces"]));
+        Assert.Equal("[[2,3,4]]", Points(module.Invocations["extendTraces"][0].Arguments[1]));
+        Assert.Single(module.Invocations["newPlot"]);
+    }
+
+    [Fact]
+    public async Task A_chart_drawn_at_once_does_not_wait_for_the_browser_to_report_it_in_view()
+    {
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1], [0.9]) });
+
+        var cut = RenderChart(feed, visible: false, drawAtOnce: true);
+
+        cut.WaitForAssertion(() => Assert.True(feed.Ready));
+        Assert.Single(module.Invocations["newPlot"]);
+        // The browser said it is out of view (scrolled away at once): updates wait like any other chart's.
+        await cut.InvokeAsync(() => feed.Append(0, 2, 0.8));
+        await Task.Delay(100);
+        Assert.Empty(module.Invocations["extendTraces"]);
     }
 
     // Invocation arguments arrive as nested enumerables of boxed values; flatten them for comparison.

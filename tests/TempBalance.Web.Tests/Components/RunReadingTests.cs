@@ -13,7 +13,7 @@ public class RunReadingTests
     [InlineData(6.01, "under-trained")]
     [InlineData(null, "no fit")]
     [InlineData(double.NaN, "no fit")]
-    public void Alpha_reads_as_its_HT_SR_label(double? alpha, string label) => Assert.Equal(label, HtsrLabel.For(alpha));
+    public void Alpha_reads_as_its_HT_SR_label(double? alpha, string label) => Assert.Equal(label, HtsrLabelText.For(alpha));
 
     [Fact]
     public void Mean_and_sample_standard_deviation_over_finite_values()

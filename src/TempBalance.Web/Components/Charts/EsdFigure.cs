@@ -1,5 +1,6 @@
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
+using TempBalance.Core.Training;
 using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Components.Charts;
@@ -14,19 +15,16 @@ public static class EsdFigure
     public static List<ITrace> Traces(SpectrumView spectrum)
     {
         var edges = spectrum.Log10BinEdges;
-        var counts = spectrum.Counts;
-        double total = counts.Sum();
+        var densities = new EsdHistogram(edges, spectrum.Counts).Densities();
         // One horizontal segment per non-empty bin (NaN breaks the line): isolated bins stay visible, and log
         // axes need no zero.
         var x = new List<double>();
         var y = new List<double>();
-        for (var i = 0; i < counts.Length; i++)
+        for (var i = 0; i < densities.Length; i++)
         {
-            if (counts[i] <= 0 || total <= 0) continue;
-            double left = Math.Pow(10, edges[i]), right = Math.Pow(10, edges[i + 1]);
-            var density = counts[i] / (total * (right - left));
-            x.AddRange([left, right, double.NaN]);
-            y.AddRange([density, density, double.NaN]);
+            if (densities[i] <= 0) continue;
+            x.AddRange([Math.Pow(10, edges[i]), Math.Pow(10, edges[i + 1]), double.NaN]);
+            y.AddRange([densities[i], densities[i], double.NaN]);
         }
         var histogram = ChartLayouts.Line("ESD (density)", x, y, color: ChartLayouts.Palette[0]);
         histogram.Line.Width = 3;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using TempBalance.Core.Spectral;
 
 namespace TempBalance.Web.Components.Runs;
 
@@ -23,22 +24,27 @@ public static class RunFormat
 }
 
 /// <summary>
-/// Heavy-Tailed Self-Regularization reading of a layer's power-law exponent alpha (Martin and Mahoney):
-/// below 2 the spectrum is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained
-/// layers, above 6 the layer has learned little (under-trained).
+/// Heavy-Tailed Self-Regularization reading of a layer's power-law exponent alpha (Martin and Mahoney), as the
+/// pages write it. The thresholds are Core's (<see cref="LayerSpectrum.LabelFor(double?)"/>): below 2 the spectrum
+/// is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained layers, above 6 the layer has
+/// learned little (under-trained).
 /// </summary>
-public static class HtsrLabel
+public static class HtsrLabelText
 {
-    public const double HeavyTailedBelow = 2;
-    public const double UnderTrainedAbove = 6;
-
-    public static string For(double? alpha) => alpha switch
+    public static string For(double? alpha) => LayerSpectrum.LabelFor(alpha) switch
     {
-        null => "no fit",
-        var a when double.IsNaN(a.Value) => "no fit",
-        < HeavyTailedBelow => "heavy-tailed",
-        > UnderTrainedAbove => "under-trained",
-        _ => "well-trained",
+        HtsrLabel.HeavyTailed => "heavy-tailed",
+        HtsrLabel.WellTrained => "well-trained",
+        HtsrLabel.UnderTrained => "under-trained",
+        _ => "no fit",
+    };
+
+    public static MudBlazor.Color ColorFor(double? alpha) => LayerSpectrum.LabelFor(alpha) switch
+    {
+        HtsrLabel.HeavyTailed => MudBlazor.Color.Warning,
+        HtsrLabel.WellTrained => MudBlazor.Color.Success,
+        HtsrLabel.UnderTrained => MudBlazor.Color.Info,
+        _ => MudBlazor.Color.Default,
     };
 }
 
