@@ -122,9 +122,7 @@ public static class AnalyzeCommand
         using var scope = NewDisposeScope();
         if (path.EndsWith(".npy", StringComparison.OrdinalIgnoreCase))
         {
-            var array = NpyReader.Read(path);
-            var weight = tensor(array.Data, array.Shape, float64);
-            return [EsdAnalyzer.AnalyzeWeight(0, Path.GetFileNameWithoutExtension(path), weight, options)];
+            return [EsdAnalyzer.AnalyzeWeight(0, Path.GetFileNameWithoutExtension(path), NpyReader.Read(path).ToTensor(), options)];
         }
         var weights = WeightFiles.ReadStateDictWeights(path);
         return EsdAnalyzer.AnalyzeWeights(weights.Select(w => w.Name).ToArray(), weights.Select(w => w.Weight).ToArray(), options);

@@ -23,7 +23,14 @@ public static class BenchCommand
 
     static string Seconds(double s) => s.ToString("F3", CultureInfo.InvariantCulture);
 
-    static Option<int> ThreadsOption() => new("--threads") { Description = "Torch CPU threads.", DefaultValueFactory = _ => 2 };
+    internal static Option<int> ThreadsOption() => new("--threads") { Description = "Torch CPU threads.", DefaultValueFactory = _ => 2 };
+
+    /// <summary>The middle value; for an even count, the mean of the two middle values.</summary>
+    internal static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
 
     static Option<int> RepeatOption() => new("--repeat") { Description = "Timed runs (after one untimed warm-up).", DefaultValueFactory = _ => 7 };
 
@@ -114,11 +121,9 @@ public static class BenchCommand
         if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 200;
         AnsiConsole.Write(table);
 
-        var sorted = times.Order().ToArray();
         Console.WriteLine($"TorchSharp {Core.TorchDevices.TorchSharpVersion} (libtorch {Core.TorchDevices.LibTorchVersion}), {torch.get_num_threads()} threads, {layers.Count} layers, {fit.ToString().ToLowerInvariant()} fits, {(float32Eigenvalues ? "float32" : "float64")} eigenvalues, {repeat} timed runs");
-        Console.WriteLine($"ESD pass: best {Seconds(sorted[0])} s, median {Seconds(sorted[sorted.Length / 2])} s, all {string.Join(", ", times.Select(Seconds))}");
-        var sortedCpu = cpuTimes.Order().ToArray();
-        Console.WriteLine($"ESD pass CPU time (all threads): best {Seconds(sortedCpu[0])} s, median {Seconds(sortedCpu[sortedCpu.Length / 2])} s");
+        Console.WriteLine($"ESD pass: best {Seconds(times.Min())} s, median {Seconds(Median(times))} s, all {string.Join(", ", times.Select(Seconds))}");
+        Console.WriteLine($"ESD pass CPU time (all threads): best {Seconds(cpuTimes.Min())} s, median {Seconds(Median(cpuTimes))} s");
         Console.WriteLine($"alpha vs float64 SVD: max relative difference {worst.ToString("E2", CultureInfo.InvariantCulture)}");
         if (referenceAlphas is not null)
             Console.WriteLine($"alpha vs reference (float32 SVD): max relative difference {worstReference.ToString("E2", CultureInfo.InvariantCulture)}");
@@ -151,13 +156,8 @@ public static class BenchCommand
         var names = File.Exists(order)
             ? File.ReadAllLines(order).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray()
             : Directory.GetFiles(folder, "*.npy").Select(Path.GetFileNameWithoutExtension).Order(StringComparer.Ordinal).ToArray()!;
-        return names.Select(name =>
-        {
-            var array = NpyReader.Read(Path.Combine(folder, name + ".npy"));
-            var weight = tensor(array.Data, array.Shape, float64);
-            // Keep the stored precision: a model's weights are float32.
-            return (name!, array.Dtype == "float32" ? weight.to(float32) : weight);
-        }).ToList();
+        // Keep the stored precision: a model's weights are float32.
+        return names.Select(name => (name!, NpyReader.Read(Path.Combine(folder, name + ".npy")).ToTensor(storedPrecision: true))).ToList();
     }
 
     /// <summary>CIFAR ResNet18 (100 classes) layer shapes in module order, drawn as PyTorch's default init does (U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>

@@ -25,7 +25,7 @@ public static class BenchTrainCommand
         var dataset = new Option<string>("--dataset") { Description = "Dataset (its shape and classes; see --random-data).", DefaultValueFactory = _ => "fashion-mnist" };
         var randomData = new Option<bool>("--random-data") { Description = "Random images of the dataset's shape instead of its files (e.g. CIFAR-shaped data without CIFAR)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per step.", DefaultValueFactory = _ => 128 };
-        var threads = new Option<int>("--threads") { Description = "CPU threads for torch.", DefaultValueFactory = _ => 2 };
+        var threads = BenchCommand.ThreadsOption();
         var steps = new Option<int>("--steps") { Description = "Timed steps per repeat.", DefaultValueFactory = _ => 40 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed steps before each repeat.", DefaultValueFactory = _ => 3 };
         var repeats = new Option<int>("--repeats") { Description = "Repeats (best and median are reported).", DefaultValueFactory = _ => 3 };
@@ -89,7 +89,7 @@ public static class BenchTrainCommand
             AnsiConsole.MarkupLine($"repeat {r + 1}: {rates[^1]:F1} images/s");
         }
         order.Dispose();
-        double best = rates.Max(), median = Median(rates);
+        double best = rates.Max(), median = BenchCommand.Median(rates);
         AnsiConsole.MarkupLine($"[bold]training throughput[/]: best {best:F1} images/s, median {median:F1} images/s");
 
         if (esd)
@@ -105,17 +105,11 @@ public static class BenchTrainCommand
             // The paper's setups train on 50,000 images per epoch (CIFAR); Fashion-MNIST has 60,000.
             long epochImages = info.Channels == 3 ? 50_000 : 60_000;
             double epochSeconds = epochImages / median;
-            AnsiConsole.MarkupLine($"[bold]ESD pass[/]: best {esdSeconds.Min():F2} s, median {Median(esdSeconds):F2} s; " +
+            AnsiConsole.MarkupLine($"[bold]ESD pass[/]: best {esdSeconds.Min():F2} s, median {BenchCommand.Median(esdSeconds):F2} s; " +
                 $"epoch of {epochImages} images at the median rate: {epochSeconds:F0} s; " +
-                $"TempBalance overhead per epoch: {100 * Median(esdSeconds) / epochSeconds:F2} %");
+                $"TempBalance overhead per epoch: {100 * BenchCommand.Median(esdSeconds) / epochSeconds:F2} %");
         }
         return 0;
-    }
-
-    static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
     static DatasetSplits RandomImages(DatasetInfo info, int count)

@@ -5,7 +5,15 @@ using System.Text.RegularExpressions;
 namespace TempBalance.Core.Spectral;
 
 /// <summary>A weight read from a .npy file, widened to float64, C order.</summary>
-public sealed record NpyArray(long[] Shape, double[] Data, string Dtype);
+public sealed record NpyArray(long[] Shape, double[] Data, string Dtype)
+{
+    /// <summary>The array as a float64 tensor, or with <paramref name="storedPrecision"/> in the file's own precision (float32 stays float32).</summary>
+    public TorchSharp.torch.Tensor ToTensor(bool storedPrecision = false)
+    {
+        var tensor = TorchSharp.torch.tensor(Data, Shape, TorchSharp.torch.float64);
+        return storedPrecision && Dtype == "float32" ? tensor.to(TorchSharp.torch.float32) : tensor;
+    }
+}
 
 /// <summary>A .npy file that cannot be analysed; the message says what is wrong and what to do.</summary>
 public sealed class NpyFormatException(string message) : Exception(message);

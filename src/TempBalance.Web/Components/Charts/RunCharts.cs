@@ -26,18 +26,18 @@ public sealed class RunCharts
 
     public RunCharts(IReadOnlyList<EpochPoint> epochs, IReadOnlyList<LayerPoint> layers)
     {
-        // Epoch 0 (the untrained network) has no training loss; it is drawn where it has values.
+        // Epoch 0 (the untrained network) has no training loss; each line has the epochs where it has a value.
         Loss = new ChartFeed(new List<ITrace>
         {
-            ChartLayouts.Line("train loss", color: ChartLayouts.Palette[0]),
-            ChartLayouts.Line("test loss", color: ChartLayouts.Palette[1]),
+            EpochLine("train loss", epochs, e => e.TrainLoss, ChartLayouts.Palette[0]),
+            EpochLine("test loss", epochs, e => e.TestLoss, ChartLayouts.Palette[1]),
         });
         Accuracy = new ChartFeed(new List<ITrace>
         {
-            ChartLayouts.Line("train accuracy", color: ChartLayouts.Palette[0]),
-            ChartLayouts.Line("test accuracy", color: ChartLayouts.Palette[1]),
+            EpochLine("train accuracy", epochs, e => e.TrainAccuracy, ChartLayouts.Palette[0]),
+            EpochLine("test accuracy", epochs, e => e.TestAccuracy, ChartLayouts.Palette[1]),
         });
-        foreach (var e in epochs) AddEpochTo(e, initial: true);
+        if (epochs.Count > 0) LastEpoch = epochs[^1].Epoch;
 
         var byEpoch = layers.GroupBy(l => l.Epoch).OrderBy(g => g.Key).ToList();
         _layerIndices.AddRange(layers.Select(l => l.LayerIndex).Distinct().Order());
@@ -47,29 +47,27 @@ public sealed class RunCharts
     }
 
     /// <summary>Adds one epoch's metrics; false when it was already drawn.</summary>
-    public bool AddEpoch(EpochPoint epoch) => AddEpochTo(epoch, initial: false);
-
-    bool AddEpochTo(EpochPoint e, bool initial)
+    public bool AddEpoch(EpochPoint e)
     {
         if (e.Epoch <= LastEpoch) return false;
         LastEpoch = e.Epoch;
-        Put(Loss, 0, e.Epoch, e.TrainLoss, initial);
-        Put(Loss, 1, e.Epoch, e.TestLoss, initial);
-        Put(Accuracy, 0, e.Epoch, e.TrainAccuracy, initial);
-        Put(Accuracy, 1, e.Epoch, e.TestAccuracy, initial);
+        Append(Loss, 0, e.Epoch, e.TrainLoss);
+        Append(Loss, 1, e.Epoch, e.TestLoss);
+        Append(Accuracy, 0, e.Epoch, e.TrainAccuracy);
+        Append(Accuracy, 1, e.Epoch, e.TestAccuracy);
         return true;
     }
 
-    static void Put(ChartFeed feed, int trace, int epoch, double? value, bool initial)
+    static void Append(ChartFeed feed, int trace, int epoch, double? value)
     {
-        if (value is not { } v) return;
-        if (initial)
-        {
-            var line = (Scatter)feed.Traces[trace];
-            line.X.Add(epoch);
-            line.Y.Add(double.IsFinite(v) ? v : null!);
-        }
-        else feed.Append(trace, epoch, v);
+        if (value is { } v) feed.Append(trace, epoch, v);
+    }
+
+    /// <param name="epochs">Stored epochs, in order.</param>
+    static Scatter EpochLine(string name, IReadOnlyList<EpochPoint> epochs, Func<EpochPoint, double?> value, string color)
+    {
+        var points = epochs.Where(e => value(e) is not null).ToList();
+        return ChartLayouts.Line(name, points.Select(e => (double)e.Epoch), points.Select(e => value(e)!.Value), color: color);
     }
 
     /// <summary>Adds one epoch's layer metrics; false when they were already drawn.</summary>
