@@ -6,9 +6,21 @@ using static TorchSharp.torch;
 
 namespace TempBalance.Cli.Tests;
 
-public class AnalyzeCommandTests
+public sealed class AnalyzeCommandTests : IDisposable
 {
-    static string NewFolder() => Directory.CreateTempSubdirectory("tb-analyze-").FullName;
+    readonly List<string> _folders = [];
+
+    string NewFolder()
+    {
+        var folder = Directory.CreateTempSubdirectory("tb-analyze-").FullName;
+        _folders.Add(folder);
+        return folder;
+    }
+
+    public void Dispose()
+    {
+        foreach (var folder in _folders) Directory.Delete(folder, recursive: true);
+    }
 
     /// <summary>A .npy v1.0 file with any header fields and raw body, for the bad-input cases.</summary>
     static string WriteRawNpy(string folder, string name, string descr, string shape, byte[] body, string fortran = "False")

@@ -9,7 +9,8 @@ public static class CliRunner
 
     public static Result Run(params string[] args) => RunIn(AppContext.BaseDirectory, args);
 
-    public static Result RunIn(string workingDirectory, params string[] args)
+    /// <summary>How to start `tempbalance` with these arguments, for tests that watch or stop it themselves.</summary>
+    public static ProcessStartInfo StartInfo(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -22,7 +23,12 @@ public static class CliRunner
         // Wide, colourless output so tests can read tables.
         start.Environment["COLUMNS"] = "200";
         start.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(start)!;
+        return start;
+    }
+
+    public static Result RunIn(string workingDirectory, params string[] args)
+    {
+        using var process = Process.Start(StartInfo(workingDirectory, args))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(10)))

@@ -66,11 +66,7 @@ public sealed class TrainCommandTests : IDisposable
     /// <summary>Starts the run and SIGKILLs it once epoch 1 is reported, i.e. with epoch 2 under way.</summary>
     static void KillDuringEpoch2(string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "tempbalance.dll"));
-        foreach (var arg in args) start.ArgumentList.Add(arg);
-        start.Environment["COLUMNS"] = "200";
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(CliRunner.StartInfo(AppContext.BaseDirectory, args))!;
         using var epoch1 = new ManualResetEventSlim();
         process.OutputDataReceived += (_, e) =>
         {

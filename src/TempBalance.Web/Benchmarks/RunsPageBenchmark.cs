@@ -92,26 +92,17 @@ public static class RunsPageBenchmark
                 };
                 var status = random.NextDouble() < 0.9 ? RunStatus.Completed : statuses[random.Next(statuses.Length)];
                 double? accuracy = status == RunStatus.Completed ? 0.6 + 0.35 * random.NextDouble() : null;
-                db.Runs.Add(new Run
-                {
-                    ConfigJson = RunJson.SerializeConfig(config),
-                    Method = config.Method,
-                    Model = config.Model,
-                    Dataset = config.Dataset,
-                    Seed = config.Seed,
-                    Epochs = config.Epochs,
-                    Status = status,
-                    CreatedAt = start.AddMinutes(i * 50.0),
-                    StartedAt = start.AddMinutes(i * 50.0 + 1),
-                    FinishedAt = status.IsFinished() ? start.AddMinutes(i * 50.0 + 45) : null,
-                    Tags = [.. tagSets[random.Next(tagSets.Length)]],
-                    Notes = random.NextDouble() < 0.3 ? "Reproducing the paper's setup with a different seed." : null,
-                    GroupId = i % 10 < 4 ? new Guid(i / 4 + 1, 0, 0, new byte[8]) : null,
-                    GroupName = i % 10 < 4 ? $"{config.Model} on {config.Dataset}: baseline vs tempbalance" : null,
-                    BestTestAccuracy = accuracy,
-                    FinalTestAccuracy = accuracy - 0.003,
-                    CompletedEpochs = status == RunStatus.Completed ? 200 : random.Next(0, 200),
-                });
+                var run = Run.For(config, status, start.AddMinutes(i * 50.0));
+                run.StartedAt = start.AddMinutes(i * 50.0 + 1);
+                run.FinishedAt = status.IsFinished() ? start.AddMinutes(i * 50.0 + 45) : null;
+                run.Tags = [.. tagSets[random.Next(tagSets.Length)]];
+                run.Notes = random.NextDouble() < 0.3 ? "Reproducing the paper's setup with a different seed." : null;
+                run.GroupId = i % 10 < 4 ? new Guid(i / 4 + 1, 0, 0, new byte[8]) : null;
+                run.GroupName = i % 10 < 4 ? $"{config.Model} on {config.Dataset}: baseline vs tempbalance" : null;
+                run.BestTestAccuracy = accuracy;
+                run.FinalTestAccuracy = accuracy - 0.003;
+                run.CompletedEpochs = status == RunStatus.Completed ? 200 : random.Next(0, 200);
+                db.Runs.Add(run);
             }
             await db.SaveChangesAsync();
         }

@@ -67,6 +67,19 @@ public sealed class Run
     public List<EpochMetric> EpochMetrics { get; set; } = [];
 
     public TrainingConfig Config => RunJson.DeserializeConfig(ConfigJson);
+
+    /// <summary>A new row for this config, with the columns the runs list filters and sorts on copied out of it.</summary>
+    public static Run For(TrainingConfig config, RunStatus status, DateTime createdAt) => new()
+    {
+        ConfigJson = RunJson.SerializeConfig(config),
+        Method = config.Method,
+        Model = config.Model.Trim().ToLowerInvariant(),
+        Dataset = config.Dataset.Trim().ToLowerInvariant(),
+        Seed = config.Seed,
+        Epochs = config.Epochs,
+        Status = status,
+        CreatedAt = createdAt,
+    };
 }
 
 /// <summary>Losses and accuracies are null when the value was not finite (a diverging run).</summary>

@@ -41,20 +41,14 @@ public sealed class RunService(
             : string.IsNullOrWhiteSpace(request.GroupName) ? DefaultGroupName(request) : request.GroupName.Trim();
 
         var now = DateTime.UtcNow;
-        var runs = configs.Select(config => new Run
+        var runs = configs.Select(config =>
         {
-            ConfigJson = RunJson.SerializeConfig(config),
-            Method = config.Method,
-            Model = config.Model.Trim().ToLowerInvariant(),
-            Dataset = config.Dataset.Trim().ToLowerInvariant(),
-            Seed = config.Seed,
-            Epochs = config.Epochs,
-            Status = RunStatus.Queued,
-            CreatedAt = now,
-            Tags = [.. tags],
-            Notes = string.IsNullOrWhiteSpace(request.Notes) ? null : request.Notes,
-            GroupId = groupId,
-            GroupName = groupName,
+            var run = Run.For(config, RunStatus.Queued, now);
+            run.Tags = [.. tags];
+            run.Notes = string.IsNullOrWhiteSpace(request.Notes) ? null : request.Notes;
+            run.GroupId = groupId;
+            run.GroupName = groupName;
+            return run;
         }).ToList();
 
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using TempBalance.Core.Training;
 using TempBalance.Web.Data;
 using TempBalance.Web.Jobs;
 using TempBalance.Web.Runs;
@@ -69,17 +70,9 @@ public sealed class CancelResumeTests : IAsyncLifetime
         long id;
         await using (var db = await factory.CreateDbContextAsync())
         {
-            var run = new Run
-            {
-                ConfigJson = RunJson.SerializeConfig(new() { Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1, Subset = 128, BatchSize = 64, Device = "cpu" }),
-                Method = "tempbalance",
-                Model = "smallcnn",
-                Dataset = "fashion-mnist",
-                Epochs = 1,
-                Status = RunStatus.Running,
-                CreatedAt = DateTime.UtcNow.AddHours(-1),
-                HeartbeatAt = DateTime.UtcNow.AddHours(-1),
-            };
+            var config = new TrainingConfig { Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1, Subset = 128, BatchSize = 64, Device = "cpu" };
+            var run = Run.For(config, RunStatus.Running, DateTime.UtcNow.AddHours(-1));
+            run.HeartbeatAt = DateTime.UtcNow.AddHours(-1);
             db.Runs.Add(run);
             await db.SaveChangesAsync();
             id = run.Id;
@@ -100,8 +93,7 @@ public sealed class CancelResumeTests : IAsyncLifetime
     public async Task Quickstart_queues_a_fashion_mnist_baseline_vs_tempbalance_group()
     {
         using var response = await _client.PostAsync("/api/quickstart", null);
-        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-        var ids = (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToList();
+        var ids = await ApiClient.ReadCreatedIdsAsync(response);
         Assert.Equal(2, ids.Count);
         foreach (var id in ids.AsEnumerable().Reverse()) await PostAsync<RunTransition>($"/api/runs/{id}/cancel");
 

@@ -76,8 +76,14 @@ public static class ApiClient
     public static async Task<IReadOnlyList<long>> CreateRunsAsync(this HttpClient client, object request)
     {
         using var response = await client.PostAsJsonAsync("/api/runs", request, Json);
+        return await ReadCreatedIdsAsync(response);
+    }
+
+    /// <summary>The run ids of a 201 answer from POST /api/runs or /api/quickstart.</summary>
+    public static async Task<IReadOnlyList<long>> ReadCreatedIdsAsync(HttpResponseMessage response)
+    {
         var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Created, $"POST /api/runs: {(int)response.StatusCode} {body}");
+        Assert.True(response.StatusCode == HttpStatusCode.Created, $"{response.RequestMessage?.RequestUri?.AbsolutePath}: {(int)response.StatusCode} {body}");
         return JsonDocument.Parse(body).RootElement.GetProperty("ids").EnumerateArray().Select(e => e.GetInt64()).ToList();
     }
 

@@ -64,6 +64,10 @@ public static class BrowserSteps
             new PageWaitForFunctionOptions { Timeout = (float)TrainingTimeout.TotalMilliseconds, PollingInterval = 250 });
     }
 
+    /// <summary>What the browser showed when a test failed, next to the test output (not in docs/).</summary>
+    public static Task ShotOfFailure(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, name), FullPage = true });
+
     /// <summary>
     /// Saves a screenshot of the window, or of the whole page. For the whole page the window is made as tall as
     /// the page for a moment: charts are drawn and updated only in view, and a screenshot beyond the window

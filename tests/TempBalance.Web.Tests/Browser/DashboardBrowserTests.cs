@@ -68,8 +68,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
         }
         catch
         {
-            // What the browser showed when it failed, next to the test output (not in docs/).
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "browser-failure.png"), FullPage = true });
+            await BrowserSteps.ShotOfFailure(page, "browser-failure.png");
             throw;
         }
         finally

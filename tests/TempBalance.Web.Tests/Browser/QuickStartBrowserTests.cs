@@ -25,8 +25,7 @@ public class QuickStartBrowserTests(BrowserFixture app) : IClassFixture<BrowserF
         }
         catch
         {
-            // What the browser showed when it failed, next to the test output (not in docs/).
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, "quickstart-failure.png"), FullPage = true });
+            await BrowserSteps.ShotOfFailure(page, "quickstart-failure.png");
             throw;
         }
         finally

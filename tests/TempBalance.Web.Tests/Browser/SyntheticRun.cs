@@ -24,19 +24,9 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
         await using (var db = await factory.CreateDbContextAsync())
         {
             var config = new TrainingConfig { Model = "resnet18", Dataset = "cifar100", Method = "tempbalance", Epochs = epochs, Lr = 0.1 };
-            var run = new Run
-            {
-                ConfigJson = RunJson.SerializeConfig(config),
-                Method = config.Method,
-                Model = config.Model,
-                Dataset = config.Dataset,
-                Seed = config.Seed,
-                Epochs = epochs,
-                Status = status,
-                CreatedAt = DateTime.UtcNow,
-                StartedAt = DateTime.UtcNow,
-                Tags = ["synthetic"],
-            };
+            var run = Run.For(config, status, DateTime.UtcNow);
+            run.StartedAt = run.CreatedAt;
+            run.Tags = ["synthetic"];
             db.Runs.Add(run);
             await db.SaveChangesAsync();
             Id = run.Id;
