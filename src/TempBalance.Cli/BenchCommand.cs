@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using TempBalance.Core.Models;
 using TempBalance.Core.Scheduling;
 using TempBalance.Core.Spectral;
 using TorchSharp;
@@ -160,28 +161,11 @@ public static class BenchCommand
         return names.Select(name => (name!, NpyReader.Read(Path.Combine(folder, name + ".npy")).ToTensor(storedPrecision: true))).ToList();
     }
 
-    /// <summary>CIFAR ResNet18 (100 classes) layer shapes in module order, drawn as PyTorch's default init does (U(-1/sqrt(fan_in), 1/sqrt(fan_in)).</summary>
+    /// <summary>The analysed layers of a CIFAR ResNet18 (100 classes) as the trainer builds it, drawn with PyTorch's default init (seed 0).</summary>
     static List<(string, Tensor)> ResNet18Weights()
     {
-        var shapes = new List<(string Name, long[] Shape)> { ("conv1", [64, 3, 3, 3]) };
-        long channels = 64;
-        foreach (var (stage, width, stride) in new[] { (1, 64L, 1), (2, 128L, 2), (3, 256L, 2), (4, 512L, 2) })
-        {
-            for (int block = 0; block < 2; block++)
-            {
-                var prefix = $"layer{stage}.{block}";
-                shapes.Add(($"{prefix}.conv1", [width, channels, 3, 3]));
-                shapes.Add(($"{prefix}.conv2", [width, width, 3, 3]));
-                if (block == 0 && (stride != 1 || channels != width)) shapes.Add(($"{prefix}.shortcut.0", [width, channels, 1, 1]));
-                channels = width;
-            }
-        }
-        shapes.Add(("linear", [100, 512]));
-        var generator = new Generator(0);
-        return shapes.Select(s =>
-        {
-            double bound = 1 / Math.Sqrt(s.Shape[1..].Aggregate(1L, (a, b) => a * b));
-            return (s.Name, (rand(s.Shape, generator: generator) * 2 - 1) * bound);
-        }).ToList();
+        var model = ModelFactory.Create("resnet18", classes: 100, inputChannels: 3, imageSize: 32);
+        SeededInitialization.Apply(model, seed: 0);
+        return EsdAnalyzer.AnalysedLayers(model).Select(l => (l.Name, EsdAnalyzer.WeightOf(l.Module).detach())).ToList();
     }
 }

@@ -108,7 +108,8 @@ public static class EsdAnalyzer
         return PowerLawFitter.Fit(input, options.Fit, options.XminPos, options.ReferencePeakLowerBound);
     }
 
-    static Tensor WeightOf(nn.Module module) => module switch
+    /// <summary>The weight of an analysed layer (a Conv2d or Linear module).</summary>
+    public static Tensor WeightOf(nn.Module module) => module switch
     {
         Conv2d conv => conv.weight ?? throw new ArgumentException("A Conv2d module has no weight."),
         Linear linear => linear.weight ?? throw new ArgumentException("A Linear module has no weight."),
