@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the solution. Installs test prerequisites first (Chromium for browser tests,
-# Fashion-MNIST for training tests). Run as root on Debian 12 or Ubuntu 24.04.
+# Runs every test of the solution. Installs test prerequisites first (Chromium for browser tests, PostgreSQL
+# for the team-database test, Fashion-MNIST for training tests). Run as root on Debian 12 or Ubuntu 24.04.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
@@ -8,6 +8,7 @@ source scripts/prerequisites.sh
 need_dotnet
 need_apt_package dataset-fashion-mnist "Fashion-MNIST (training tests)"
 need_apt_package chromium "Chromium (browser tests)"
+need_apt_package postgresql "PostgreSQL (the team-database test)"
 
 results="$PWD/artifacts/test-results"
 rm -rf "$results"

@@ -14,8 +14,11 @@ using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Tests.Backend;
 
-/// <summary>The real app on a loopback Kestrel socket, with its SQLite file and run folders in <paramref name="dataDirectory"/>.</summary>
-public sealed class TempBalanceAppFactory(string dataDirectory) : WebApplicationFactory<Program>
+/// <summary>
+/// The real app on a loopback Kestrel socket, with its SQLite file and run folders in <paramref name="dataDirectory"/>;
+/// <paramref name="settings"/> add to or override its configuration (for example a PostgreSQL database).
+/// </summary>
+public sealed class TempBalanceAppFactory(string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
 {
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -28,7 +31,7 @@ public sealed class TempBalanceAppFactory(string dataDirectory) : WebApplication
             ["TempBalance:Workers"] = "1",
             // Tests stop the app often; a stop that hangs should cost seconds (host timeout: this + 5 s).
             ["TempBalance:ShutdownTimeout"] = "00:00:05",
-        }));
+        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
         // A JS call that a page had pending when it unloaded is never answered (dotnet/aspnetcore#68714): its
         // circuit's disposal, and with it the request that ends the circuit and so the host's stop, waits for
         // the call's timeout. Browser tests navigate away mid-render all the time; a minute per stop is too long.
