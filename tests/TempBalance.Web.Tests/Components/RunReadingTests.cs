@@ -16,6 +16,18 @@ public class RunReadingTests
     public void Alpha_reads_as_its_HT_SR_label(double? alpha, string label) => Assert.Equal(label, HtsrLabelText.For(alpha));
 
     [Fact]
+    public void A_table_shows_this_years_dates_with_the_time_and_older_ones_with_the_year()
+    {
+        // Mid-year and mid-day: the local time zone of the test machine cannot move them into another year.
+        var now = new DateTime(2026, 7, 1, 12, 0, 0, DateTimeKind.Utc);
+        var thisYear = new DateTime(2026, 3, 5, 12, 0, 0, DateTimeKind.Utc);
+        Assert.Equal(thisYear.ToLocalTime().ToString("MMM d, HH:mm", System.Globalization.CultureInfo.InvariantCulture), RunFormat.WhenShort(thisYear, now));
+        Assert.StartsWith("Mar 5, ", RunFormat.WhenShort(thisYear, now));
+        Assert.Equal("2025-03-05", RunFormat.WhenShort(new DateTime(2025, 3, 5, 12, 0, 0, DateTimeKind.Utc), now));
+        Assert.Equal("–", RunFormat.WhenShort(null, now));
+    }
+
+    [Fact]
     public void Mean_and_sample_standard_deviation_over_finite_values()
     {
         var stats = MeanStd.Of([0.90, 0.92, 0.94, null, double.NaN])!.Value;

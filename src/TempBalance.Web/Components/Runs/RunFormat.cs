@@ -21,6 +21,16 @@ public static class RunFormat
 
     public static string When(DateTime? utc) =>
         utc is { } t ? t.ToLocalTime().ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture) : "–";
+
+    /// <summary>For a table column: the time of day for this year's dates, the year instead for older ones.</summary>
+    public static string WhenShort(DateTime? utc, DateTime? nowUtc = null)
+    {
+        if (utc is not { } t) return "–";
+        var local = t.ToLocalTime();
+        return local.Year == (nowUtc ?? DateTime.UtcNow).ToLocalTime().Year
+            ? local.ToString("MMM d, HH:mm", CultureInfo.InvariantCulture)
+            : local.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>
