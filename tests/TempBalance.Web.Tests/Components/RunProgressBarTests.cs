@@ -43,6 +43,7 @@ public class RunProgressBarTests : IAsyncLifetime
     {
         var cut = Render(RunStatus.Running, completed: 2, stored: new RunProgress(3, 10, 100, 120));
         Assert.Equal("2 of 10 epochs · epoch 3: batch 10/100 · ETA 2m 00s", Text(cut));
+        Assert.Empty(cut.FindAll("[data-testid='batch-metrics']")); // the stored progress has no loss
 
         // Three messages within the 250 ms render interval: the last one is shown once the interval has passed.
         Batch(7, 3, 40);
@@ -51,6 +52,7 @@ public class RunProgressBarTests : IAsyncLifetime
         Batch(8, 3, 99); // another run's
         cut.WaitForAssertion(() => Assert.StartsWith("2 of 10 epochs · epoch 3: batch 42/100", Text(cut)), TimeSpan.FromSeconds(5));
         Assert.Contains("ETA 1m 30s", Text(cut));
+        Assert.Equal("· batch loss 0.500 · batch accuracy 80.00 % · 1,000 images/s", cut.Find("[data-testid='batch-metrics']").TextContent.Trim());
     }
 
     [Fact]
