@@ -51,7 +51,7 @@ public class RunProgressBarTests : IAsyncLifetime
         Batch(7, 3, 42);
         Batch(8, 3, 99); // another run's
         cut.WaitForAssertion(() => Assert.StartsWith("2 of 10 epochs · epoch 3: batch 42/100", Text(cut)), TimeSpan.FromSeconds(5));
-        Assert.Contains("ETA 1m 30s", Text(cut));
+        Assert.Contains("ETA 1m 30s · batch loss", Text(cut));
         Assert.Equal("· batch loss 0.500 · batch accuracy 80.00 % · 1,000 images/s", cut.Find("[data-testid='batch-metrics']").TextContent.Trim());
     }
 
