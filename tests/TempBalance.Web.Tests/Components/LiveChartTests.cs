@@ -164,6 +164,26 @@ public class LiveChartTests : IAsyncLifetime
         Assert.Empty(module.Invocations["extendTraces"]);
     }
 
+    [Fact]
+    public async Task An_empty_chart_says_so_until_its_first_point_arrives()
+    {
+        _ctx.JSInterop.SetupModule(PlotlyInterop).Mode = JSRuntimeMode.Loose;
+        var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss"), ChartLayouts.Line("test loss") });
+        var cut = _ctx.Render<LiveChart>(p => p
+            .Add(c => c.Feed, feed)
+            .Add(c => c.Id, "loss")
+            .Add(c => c.EmptyText, "No epochs stored yet.")
+            .Add(c => c.LayoutFor, dark => ChartLayouts.Axes(dark, "Loss", "epoch", "loss")));
+
+        Assert.Equal("No epochs stored yet.", cut.Find("[data-testid='loss-empty']").TextContent);
+        await cut.InvokeAsync(() => feed.Append(1, 0, 2.3));
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid='loss-empty']")));
+
+        // Replaced by traces without points (another layer with no spectrum): empty again.
+        await cut.InvokeAsync(() => feed.Replace([ChartLayouts.Line("esd")]));
+        cut.WaitForAssertion(() => Assert.Single(cut.FindAll("[data-testid='loss-empty']")));
+    }
+
     // Invocation arguments arrive as nested enumerables of boxed values; flatten them for comparison.
     static string Points(object? value) => value switch
     {

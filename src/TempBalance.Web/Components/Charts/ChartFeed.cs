@@ -36,6 +36,14 @@ public sealed class ChartFeed(IList<ITrace> traces)
 
     public bool HasPending => _fullPending || _pendingLines.Count > 0 || _pendingColumns.Count > 0;
 
+    /// <summary>No trace holds a point, and none is waiting to be sent.</summary>
+    public bool IsEmpty => _pendingLines.Count == 0 && _pendingColumns.Count == 0 && Traces.All(trace => trace switch
+    {
+        Scatter line => line.X is not { Count: > 0 },
+        HeatMap heat => heat.Z is not { Count: > 0 },
+        _ => false,
+    });
+
     /// <summary>Raised after every change, so the chart component can schedule a flush.</summary>
     public event Action? Changed;
 
