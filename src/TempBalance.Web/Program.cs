@@ -63,13 +63,25 @@ if (!app.Environment.IsDevelopment())
 // browser evaluates it in a third of the time. Routing comes after the rewrite so the new path is matched.
 app.UseRewriter(new RewriteOptions().AddRewrite(
     @"^_content/Plotly\.Blazor/plotly-3\.7\.0\.min\.js$", "lib/plotly/plotly-cartesian-3.7.0.min.js", skipRemainingRules: true));
+// A page address that matches nothing gets the app's "not found" page (with its layout and links) instead of
+// the browser's bare error; API clients keep their plain 404s.
+app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
+    branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseRouting();
 app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();
 app.MapHealthChecks("/health");
 app.MapOpenApi();
-app.MapScalarApiReference();
+// A self-hosted lab, often offline: no telemetry, no web fonts, and none of Scalar's cloud tools (AI agent,
+// SDK generation, deploy and share buttons), only the reference and its test requests to this server.
+app.MapScalarApiReference(scalar => scalar
+    .WithTitle("TempBalance HTTP API")
+    .DisableTelemetry()
+    .DisableDefaultFonts()
+    .DisableAgent()
+    .DisableMcp()
+    .HideDeveloperTools());
 app.MapRunsApi();
 app.MapHub<TrainingHub>("/hubs/training");
 app.MapTrainingQueueDashboard();
