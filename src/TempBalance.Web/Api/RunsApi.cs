@@ -11,7 +11,8 @@ public static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api").WithTags("Runs");
+        var api = app.MapGroup("/api").WithTags("Runs")
+            .AddEndpointFilter(async (context, next) => AsProblemJson(await next(context)));
 
         api.MapGet("/runs", ListRuns)
             .WithSummary("A page of runs, filtered and sorted on the server");
@@ -20,7 +21,8 @@ public static class RunsApi
             .WithSummary("Queue a run, or a group of runs (compareWithBaseline, seeds)");
         api.MapPost("/quickstart", QuickStart)
             .WithSummary("Queue a short Fashion-MNIST baseline-vs-TempBalance comparison");
-        api.MapGet("/runs/{id:long}", GetRun);
+        api.MapGet("/runs/{id:long}", GetRun)
+            .WithSummary("One run: summary, config, notes, heartbeat, live sequence number, whether a checkpoint exists");
         api.MapPatch("/runs/{id:long}", UpdateRun)
             .WithSummary("Change a run's tags or notes");
         api.MapGet("/runs/{id:long}/epochs", GetEpochs)
@@ -31,9 +33,12 @@ public static class RunsApi
             .WithSummary("The ESD histogram and power-law fit of one layer at one epoch");
         api.MapGet("/runs/{id:long}/export", Export)
             .WithSummary("format=json: config, summary, epochs and layers; format=csv: the epochs table (table=layers: the layers table)");
-        api.MapPost("/runs/{id:long}/cancel", Cancel);
-        api.MapPost("/runs/{id:long}/resume", Resume);
-        api.MapGet("/runs/{id:long}/checkpoint", DownloadCheckpoint);
+        api.MapPost("/runs/{id:long}/cancel", Cancel)
+            .WithSummary("Cancel a queued run at once, or a running one at its next batch (409 when it has finished)");
+        api.MapPost("/runs/{id:long}/resume", Resume)
+            .WithSummary("Queue a cancelled, failed or interrupted run again; it continues from its last checkpoint");
+        api.MapGet("/runs/{id:long}/checkpoint", DownloadCheckpoint)
+            .WithSummary("The run's checkpoint after its last epoch (model, optimizer, random states), as tempbalance analyze reads it");
         return app;
     }
 
@@ -198,6 +203,17 @@ public static class RunsApi
             ? TypedResults.PhysicalFile(path, "application/octet-stream", $"run-{id}-checkpoint.bin")
             : NotFound($"Run {id} has no checkpoint yet; one is written after each epoch.");
     }
+
+    /// <summary>
+    /// Sends a 404 or 409 ProblemDetails as application/problem+json (RFC 9457), like validation problems; the
+    /// endpoints keep returning the typed NotFound and Conflict results, which describe them in the OpenAPI document.
+    /// </summary>
+    static object? AsProblemJson(object? result) => (result is INestedHttpResult nested ? nested.Result : result) switch
+    {
+        NotFound<ProblemDetails> { Value: { } problem } => TypedResults.Problem(problem),
+        Conflict<ProblemDetails> { Value: { } problem } => TypedResults.Problem(problem),
+        _ => result,
+    };
 
     static NotFound<ProblemDetails> RunNotFound(long id) => NotFound($"There is no run {id}.");
 

@@ -147,8 +147,10 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
     {
         using var cancel = await _client.PostAsync($"/api/runs/{fixture.RunId}/cancel", null);
         Assert.Equal(HttpStatusCode.Conflict, cancel.StatusCode);
+        Assert.Equal("application/problem+json", cancel.Content.Headers.ContentType?.MediaType);
         var problem = await cancel.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Contains("already Completed", problem.GetProperty("detail").GetString());
+        Assert.Equal("Completed", problem.GetProperty("runStatus").GetString());
 
         using var resume = await _client.PostAsync($"/api/runs/{fixture.RunId}/resume", null);
         Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
@@ -162,6 +164,7 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         {
             using var response = await _client.GetAsync(url);
             Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{url}: {response.StatusCode}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         }
         using var cancel = await _client.PostAsync("/api/runs/987654/cancel", null);
         Assert.Equal(HttpStatusCode.NotFound, cancel.StatusCode);
@@ -234,13 +237,41 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         var paths = document.RootElement.GetProperty("paths");
         foreach (var path in new[] { "/api/runs", "/api/runs/{id}", "/api/runs/{id}/epochs", "/api/runs/{id}/layers", "/api/runs/{id}/export", "/api/runs/{id}/cancel", "/api/runs/{id}/resume", "/api/runs/{id}/checkpoint", "/api/quickstart" })
             Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI lacks {path}");
+        // Every operation says what it does: the reference page lists operations by their summaries.
+        foreach (var path in paths.EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject())
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString()!.Length > 10, $"{operation.Name} {path.Name} has no summary");
+        }
 
-        using var scalar = await _client.GetAsync("/scalar");
+        // The reference page of a self-hosted, often offline lab: no telemetry, no cloud developer tools.
+        using var scalar = await _client.GetAsync("/scalar/");
         Assert.Equal(HttpStatusCode.OK, scalar.StatusCode);
+        var scalarPage = await scalar.Content.ReadAsStringAsync();
+        Assert.Contains("\"telemetry\":false", scalarPage);
+        Assert.Contains("\"showDeveloperTools\":\"never\"", scalarPage);
         using var health = await _client.GetAsync("/health");
         Assert.Equal("Healthy", await health.Content.ReadAsStringAsync());
         using var hangfire = await _client.GetAsync("/hangfire");
         Assert.Equal(HttpStatusCode.OK, hangfire.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_unknown_page_gets_the_apps_not_found_page_and_an_unknown_api_path_a_plain_404()
+    {
+        using var page = await _client.GetAsync("/no/such/page");
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("There is no page at this address.", html);
+        Assert.Contains("href=\"/runs/new\"", html);
+
+        using var api = await _client.GetAsync("/api/no-such-endpoint");
+        Assert.Equal(HttpStatusCode.NotFound, api.StatusCode);
+        Assert.NotEqual("text/html", api.Content.Headers.ContentType?.MediaType);
+        // An unknown run is the API's own 404 with a ProblemDetails body, not the page.
+        using var run = await _client.GetAsync("/api/runs/987654");
+        Assert.Equal("application/problem+json", run.Content.Headers.ContentType?.MediaType);
     }
 
     static async Task AssertValidationProblemAsync(HttpResponseMessage response, string field)
