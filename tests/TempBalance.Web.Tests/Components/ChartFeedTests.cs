@@ -98,4 +98,18 @@ public class ChartFeedTests
         var ex = Assert.Throws<InvalidOperationException>(() => feed.AppendColumn(0, 1, [1.0]));
         Assert.Contains("not a transposed heatmap", ex.Message);
     }
+
+    [Fact]
+    public void A_chart_draws_something_once_a_line_has_two_points_or_a_heatmap_one_column()
+    {
+        var lines = new ChartFeed(new List<ITrace> { ChartLayouts.Line("train"), ChartLayouts.Line("test", [0], [2.3]) });
+        Assert.True(lines.DrawsNothing); // a lone epoch 0 is a line through one point: plotly draws nothing
+        lines.Append(1, 1, 1.9); // waiting to be sent counts
+        Assert.False(lines.DrawsNothing);
+
+        var heat = new ChartFeed(new List<ITrace> { new HeatMap { Transpose = true, X = [], Y = [0, 1], Z = [] } });
+        Assert.True(heat.DrawsNothing);
+        heat.AppendColumn(0, 0, [3.0, 4.0]);
+        Assert.False(heat.DrawsNothing);
+    }
 }

@@ -165,7 +165,7 @@ public class LiveChartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_empty_chart_says_so_until_its_first_point_arrives()
+    public async Task An_empty_chart_says_so_until_it_has_something_to_draw()
     {
         _ctx.JSInterop.SetupModule(PlotlyInterop).Mode = JSRuntimeMode.Loose;
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss"), ChartLayouts.Line("test loss") });
@@ -176,7 +176,10 @@ public class LiveChartTests : IAsyncLifetime
             .Add(c => c.LayoutFor, dark => ChartLayouts.Axes(dark, "Loss", "epoch", "loss")));
 
         Assert.Equal("No epochs stored yet.", cut.Find("[data-testid='loss-empty']").TextContent);
+        // One point draws no line: still nothing to see.
         await cut.InvokeAsync(() => feed.Append(1, 0, 2.3));
+        Assert.Single(cut.FindAll("[data-testid='loss-empty']"));
+        await cut.InvokeAsync(() => feed.Append(1, 1, 1.9));
         cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid='loss-empty']")));
 
         // Replaced by traces without points (another layer with no spectrum): empty again.

@@ -36,13 +36,16 @@ public sealed class ChartFeed(IList<ITrace> traces)
 
     public bool HasPending => _fullPending || _pendingLines.Count > 0 || _pendingColumns.Count > 0;
 
-    /// <summary>No trace holds a point, and none is waiting to be sent.</summary>
-    public bool IsEmpty => _pendingLines.Count == 0 && _pendingColumns.Count == 0 && Traces.All(trace => trace switch
+    /// <summary>
+    /// The chart would show nothing, counting points still waiting to be sent: no heatmap column, and no line
+    /// with two points (plotly draws no line through a single point, such as a run's lone epoch 0).
+    /// </summary>
+    public bool DrawsNothing => Traces.Select((trace, i) => trace switch
     {
-        Scatter line => line.X is not { Count: > 0 },
-        HeatMap heat => heat.Z is not { Count: > 0 },
+        Scatter line => (line.X?.Count ?? 0) + (_pendingLines.TryGetValue(i, out var points) ? points.X.Count : 0) < 2,
+        HeatMap heat => (heat.Z?.Count ?? 0) + (_pendingColumns.TryGetValue(i, out var columns) ? columns.X.Count : 0) == 0,
         _ => false,
-    });
+    }).All(nothing => nothing);
 
     /// <summary>Raised after every change, so the chart component can schedule a flush.</summary>
     public event Action? Changed;
