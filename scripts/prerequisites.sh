@@ -14,6 +14,14 @@ need_apt_package() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$package" >/dev/null
 }
 
+# Like need_apt_package, but what needs it can do without: a failed install is reported and the script goes on
+# (the PostgreSQL test, for one, is then skipped and says how to get the server).
+want_apt_package() {
+  local package="$1" why="$2"
+  if dpkg -s "$package" >/dev/null 2>&1; then return; fi
+  ( need_apt_package "$package" "$why" ) || echo "warning: could not install $package; $why will be skipped." >&2
+}
+
 need_dotnet() {
   if command -v dotnet >/dev/null && dotnet --list-sdks | grep -q '^10\.'; then return; fi
   # Ubuntu 24.04 carries the .NET 10 SDK in its archive; Debian 12 needs Microsoft's package feed.

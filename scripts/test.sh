@@ -8,7 +8,7 @@ source scripts/prerequisites.sh
 need_dotnet
 need_apt_package dataset-fashion-mnist "Fashion-MNIST (training tests)"
 need_apt_package chromium "Chromium (browser tests)"
-need_apt_package postgresql "PostgreSQL (the team-database test)"
+want_apt_package postgresql "PostgreSQL (the team-database test)"
 
 results="$PWD/artifacts/test-results"
 rm -rf "$results"
