@@ -18,7 +18,6 @@ need_apt_package() {
 # (the PostgreSQL test, for one, is then skipped and says how to get the server).
 want_apt_package() {
   local package="$1" why="$2"
-  if dpkg -s "$package" >/dev/null 2>&1; then return; fi
   ( need_apt_package "$package" "$why" ) || echo "warning: could not install $package; $why will be skipped." >&2
 }
 

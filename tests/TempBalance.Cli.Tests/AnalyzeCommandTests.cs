@@ -8,19 +8,10 @@ namespace TempBalance.Cli.Tests;
 
 public sealed class AnalyzeCommandTests : IDisposable
 {
-    readonly List<string> _folders = [];
+    // xUnit makes an instance per test: one folder each.
+    readonly string folder = Directory.CreateTempSubdirectory("tb-analyze-").FullName;
 
-    string NewFolder()
-    {
-        var folder = Directory.CreateTempSubdirectory("tb-analyze-").FullName;
-        _folders.Add(folder);
-        return folder;
-    }
-
-    public void Dispose()
-    {
-        foreach (var folder in _folders) Directory.Delete(folder, recursive: true);
-    }
+    public void Dispose() => Directory.Delete(folder, recursive: true);
 
     /// <summary>A .npy v1.0 file with any header fields and raw body, for the bad-input cases.</summary>
     static string WriteRawNpy(string folder, string name, string descr, string shape, byte[] body, string fortran = "False")
@@ -53,7 +44,6 @@ public sealed class AnalyzeCommandTests : IDisposable
     [Fact]
     public void Bad_files_get_one_line_errors_and_exit_2_while_good_files_are_still_reported()
     {
-        var folder = NewFolder();
         var good = WriteGoodConv(folder);
         var doubles = (int n) => RandomValues(n, 2).SelectMany(BitConverter.GetBytes).ToArray();
         var nanBody = doubles(16);
@@ -85,7 +75,6 @@ public sealed class AnalyzeCommandTests : IDisposable
     [Fact]
     public void Json_output_uses_the_method_doc_field_names_and_a_checkpoint_state_dict_is_read()
     {
-        var folder = NewFolder();
         var good = WriteGoodConv(folder);
         var checkpoint = Path.Combine(folder, "model.bin");
         using (var model = nn.Sequential(("conv", nn.Conv2d(3, 8, 3)), ("bn", nn.BatchNorm2d(8)), ("fc", nn.Linear(8, 4))))
@@ -113,7 +102,6 @@ public sealed class AnalyzeCommandTests : IDisposable
     [Fact]
     public void A_run_folder_with_a_training_checkpoint_is_analysed()
     {
-        var folder = NewFolder();
         // The layout Checkpoint.Save writes: magic, run state JSON, two RNG states, the model, then the optimizer.
         using (var file = File.Create(Path.Combine(folder, "checkpoint.bin")))
         using (var writer = new BinaryWriter(file))
@@ -143,7 +131,6 @@ public sealed class AnalyzeCommandTests : IDisposable
     [Fact]
     public void Plot_writes_one_png_per_layer()
     {
-        var folder = NewFolder();
         var good = WriteGoodConv(folder);
         var linear = Path.Combine(folder, "fc.npy");
         NpyReader.Write(linear, [10, 64], RandomValues(640, 3));

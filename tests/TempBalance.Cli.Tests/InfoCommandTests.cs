@@ -1,11 +1,14 @@
 namespace TempBalance.Cli.Tests;
 
-public class InfoCommandTests
+public sealed class InfoCommandTests : IDisposable
 {
+    readonly string dataRoot = Directory.CreateTempSubdirectory("tb-info-").FullName;
+
+    public void Dispose() => Directory.Delete(dataRoot, recursive: true);
+
     [Fact]
     public void Info_reports_versions_device_threads_and_datasets()
     {
-        var dataRoot = Directory.CreateTempSubdirectory("tb-info-").FullName;
         Directory.CreateDirectory(Path.Combine(dataRoot, "cifar-100-binary"));
         File.WriteAllBytes(Path.Combine(dataRoot, "cifar-100-binary", "train.bin"), []);
         File.WriteAllBytes(Path.Combine(dataRoot, "cifar-100-binary", "test.bin"), []);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 using TempBalance.Web.Tests.Backend;
 using TempBalance.Web.Tests.Browser;
@@ -11,11 +12,61 @@ namespace TempBalance.Web.Tests;
 /// Production environment. The other web tests host the app in-process as Development, where package assets
 /// are served differently; a page without MudBlazor's styles or blazor.web.js would pass them.
 /// </summary>
-public sealed partial class ProductionStartTests : IAsyncLifetime
+public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixture<ProductionApp>
+{
+    [Fact]
+    public async Task Pages_reference_assets_that_the_production_app_serves()
+    {
+        var html = await app.Client.GetStringAsync("/");
+        var assets = AssetReference().Matches(html).Select(m => m.Groups[1].Value).Distinct().ToList();
+        // MudBlazor's files carry a content hash in their names (MudBlazor.min.<hash>.css).
+        Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".css", StringComparison.Ordinal));
+        Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".js", StringComparison.Ordinal));
+        Assert.Contains("_framework/blazor.web.js", assets);
+        Assert.Contains("js/plotly-preload.js", assets);
+        foreach (var asset in assets.Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
+        {
+            using var response = await app.Client.GetAsync(asset);
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /{asset} answered {(int)response.StatusCode}");
+            Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 100, $"/{asset} is empty");
+        }
+    }
+
+    [Fact]
+    public async Task Plotly_blazor_gets_the_cartesian_bundle_of_its_own_plotly_version()
+    {
+        using var response = await app.Client.GetAsync("_content/Plotly.Blazor/plotly-3.7.0.min.js");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var script = await response.Content.ReadAsStringAsync();
+        Assert.StartsWith("/**\n* plotly.js (cartesian - minified) v3.7.0", script, StringComparison.Ordinal);
+        Assert.InRange(script.Length, 1_000_000, 2_000_000);
+        // The preload script loads the same URL through the same interop module the charts use.
+        var preload = await app.Client.GetStringAsync("js/plotly-preload.js");
+        Assert.Contains("'./_content/Plotly.Blazor/plotly-3.7.0.min.js'", preload, StringComparison.Ordinal);
+        Assert.Contains("'./_content/Plotly.Blazor/plotly-interop-7.2.0.js'", preload, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Health_and_openapi_answer()
+    {
+        Assert.Equal("Healthy", await app.Client.GetStringAsync("/health"));
+        using var openApi = await app.Client.GetAsync("/openapi/v1.json");
+        Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
+    }
+
+    // Stylesheets and scripts: <link ... href="..."> and <script ... src="...">.
+    [GeneratedRegex(@"(?:<link[^>]*\shref|<script[^>]*\ssrc)=""([^""]+)""")]
+    private static partial Regex AssetReference();
+}
+
+/// <summary>One Production process for all of <see cref="ProductionStartTests"/>, started from the web project's build output.</summary>
+public sealed partial class ProductionApp : IAsyncLifetime
 {
     readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
     Process? _app;
-    readonly HttpClient _client = new() { Timeout = TimeSpan.FromSeconds(30) };
+    readonly StringBuilder _errors = new();
+
+    public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public async Task InitializeAsync()
     {
@@ -36,7 +87,7 @@ public sealed partial class ProductionStartTests : IAsyncLifetime
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         _app = Process.Start(start)!;
-        _app.ErrorDataReceived += (_, _) => { };
+        _app.ErrorDataReceived += (_, e) => { lock (_errors) _errors.AppendLine(e.Data); };
         _app.BeginErrorReadLine();
 
         // Kestrel logs the port it bound; the app is serving once it has.
@@ -45,11 +96,11 @@ public sealed partial class ProductionStartTests : IAsyncLifetime
         {
             if (ListeningOn().Match(line) is { Success: true } match)
             {
-                _client.BaseAddress = new Uri(match.Groups[1].Value);
+                Client.BaseAddress = new Uri(match.Groups[1].Value);
                 break;
             }
         }
-        Assert.NotNull(_client.BaseAddress);
+        Assert.True(Client.BaseAddress is not null, $"The app did not start: {_errors}");
         // Keep draining its log, so the app never blocks on a full pipe.
         _ = Task.Run(async () =>
         {
@@ -57,49 +108,9 @@ public sealed partial class ProductionStartTests : IAsyncLifetime
         });
     }
 
-    [Fact]
-    public async Task Pages_reference_assets_that_the_production_app_serves()
-    {
-        var html = await _client.GetStringAsync("/");
-        var assets = AssetReference().Matches(html).Select(m => m.Groups[1].Value).Distinct().ToList();
-        // MudBlazor's files carry a content hash in their names (MudBlazor.min.<hash>.css).
-        Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".css", StringComparison.Ordinal));
-        Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".js", StringComparison.Ordinal));
-        Assert.Contains("_framework/blazor.web.js", assets);
-        Assert.Contains("js/plotly-preload.js", assets);
-        foreach (var asset in assets.Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
-        {
-            using var response = await _client.GetAsync(asset);
-            Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /{asset} answered {(int)response.StatusCode}");
-            Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 100, $"/{asset} is empty");
-        }
-    }
-
-    [Fact]
-    public async Task Plotly_blazor_gets_the_cartesian_bundle_of_its_own_plotly_version()
-    {
-        using var response = await _client.GetAsync("_content/Plotly.Blazor/plotly-3.7.0.min.js");
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var script = await response.Content.ReadAsStringAsync();
-        Assert.StartsWith("/**\n* plotly.js (cartesian - minified) v3.7.0", script, StringComparison.Ordinal);
-        Assert.InRange(script.Length, 1_000_000, 2_000_000);
-        // The preload script loads the same URL through the same interop module the charts use.
-        var preload = await _client.GetStringAsync("js/plotly-preload.js");
-        Assert.Contains("'./_content/Plotly.Blazor/plotly-3.7.0.min.js'", preload, StringComparison.Ordinal);
-        Assert.Contains("'./_content/Plotly.Blazor/plotly-interop-7.2.0.js'", preload, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Health_and_openapi_answer()
-    {
-        Assert.Equal("Healthy", await _client.GetStringAsync("/health"));
-        using var openApi = await _client.GetAsync("/openapi/v1.json");
-        Assert.Equal(HttpStatusCode.OK, openApi.StatusCode);
-    }
-
     public async Task DisposeAsync()
     {
-        _client.Dispose();
+        Client.Dispose();
         if (_app is { HasExited: false })
         {
             _app.Kill(entireProcessTree: true);
@@ -111,8 +122,4 @@ public sealed partial class ProductionStartTests : IAsyncLifetime
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex ListeningOn();
-
-    // Stylesheets and scripts: <link ... href="..."> and <script ... src="...">.
-    [GeneratedRegex(@"(?:<link[^>]*\shref|<script[^>]*\ssrc)=""([^""]+)""")]
-    private static partial Regex AssetReference();
 }

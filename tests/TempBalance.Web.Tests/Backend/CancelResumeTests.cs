@@ -72,7 +72,7 @@ public sealed class CancelResumeTests : IAsyncLifetime
         {
             var config = new TrainingConfig { Model = "smallcnn", Dataset = "fashion-mnist", Epochs = 1, Subset = 128, BatchSize = 64, Device = "cpu" };
             var run = Run.For(config, RunStatus.Running, DateTime.UtcNow.AddHours(-1));
-            run.HeartbeatAt = DateTime.UtcNow.AddHours(-1);
+            run.HeartbeatAt = run.CreatedAt;
             db.Runs.Add(run);
             await db.SaveChangesAsync();
             id = run.Id;

@@ -34,17 +34,19 @@ public sealed class PostgresServer : IAsyncLifetime
         if (BinDirectory is null) return; // the tests are skipped (PostgresFactAttribute)
         if (Environment.UserName == "root") await RunAsync("chown", "postgres:postgres", _folder);
         await RunPostgresAsync("initdb", "-D", DataFolder, "-U", "tempbalance", "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync");
+        // Set first: a start that fails or times out may still have launched the server, which must be stopped.
+        _started = true;
         // fsync off: a test database that is thrown away need not survive a power cut.
         await RunPostgresAsync("pg_ctl", "-D", DataFolder, "-l", Path.Combine(_folder, "server.log"), "-w", "-t", "60",
             "-o", $"-p {_port} -k {_folder} -c listen_addresses=127.0.0.1 -c fsync=off", "start");
-        _started = true;
     }
 
     public async Task DisposeAsync()
     {
         try
         {
-            if (_started) await RunPostgresAsync("pg_ctl", "-D", DataFolder, "-m", "fast", "-w", "stop");
+            if (_started && File.Exists(Path.Combine(DataFolder, "postmaster.pid")))
+                await RunPostgresAsync("pg_ctl", "-D", DataFolder, "-m", "fast", "-w", "stop");
         }
         finally
         {
@@ -64,7 +66,15 @@ public sealed class PostgresServer : IAsyncLifetime
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
         if (process.ExitCode != 0)
         {
             var log = Path.Combine(_folder, "server.log");

@@ -31,7 +31,7 @@ public sealed class TempBalanceAppFactory(string dataDirectory, IReadOnlyDiction
             ["TempBalance:Workers"] = "1",
             // Tests stop the app often; a stop that hangs should cost seconds (host timeout: this + 5 s).
             ["TempBalance:ShutdownTimeout"] = "00:00:05",
-        }).AddInMemoryCollection(settings ?? new Dictionary<string, string?>()));
+        }).AddInMemoryCollection(settings));
         // A JS call that a page had pending when it unloaded is never answered (dotnet/aspnetcore#68714): its
         // circuit's disposal, and with it the request that ends the circuit and so the host's stop, waits for
         // the call's timeout. Browser tests navigate away mid-render all the time; a minute per stop is too long.

@@ -69,20 +69,24 @@ public static class BrowserSteps
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(AppContext.BaseDirectory, name), FullPage = true });
 
     /// <summary>
-    /// Saves a screenshot of the window, or of the whole page. For the whole page the window is made as tall as
+    /// Saves a screenshot of the top of the page, or of the whole page. For the whole page the window is made as tall as
     /// the page for a moment: charts are drawn and updated only in view, and a screenshot beyond the window
     /// would show what they looked like when they were last seen.
     /// </summary>
     public static async Task Shot(IPage page, string name, bool fullPage = false)
     {
         var window = page.ViewportSize!;
-        if (fullPage)
+        // From the top: waiting for a chart's points scrolls to it.
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
+        if (fullPage) await page.SetViewportSizeAsync(window.Width, await page.EvaluateAsync<int>("() => document.documentElement.scrollHeight"));
+        try
         {
-            await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-            await page.SetViewportSizeAsync(window.Width, await page.EvaluateAsync<int>("() => document.documentElement.scrollHeight"));
+            await page.WaitForTimeoutAsync(fullPage ? 1000 : 400); // let plotly redraw and finish its transition
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath(name), FullPage = fullPage });
         }
-        await page.WaitForTimeoutAsync(fullPage ? 1000 : 400); // let plotly redraw and finish its transition
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath(name), FullPage = fullPage });
-        if (fullPage) await page.SetViewportSizeAsync(window.Width, window.Height);
+        finally
+        {
+            if (fullPage) await page.SetViewportSizeAsync(window.Width, window.Height);
+        }
     }
 }

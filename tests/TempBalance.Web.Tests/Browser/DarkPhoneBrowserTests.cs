@@ -27,13 +27,11 @@ public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             // Extended, not re-sent: each epoch exactly once.
             var epochs = await page.EvaluateAsync<int[]>("() => document.getElementById('chart-accuracy').data[1].x");
             Assert.Equal(Enumerable.Range(0, 33), epochs);
-            await page.EvaluateAsync("() => window.scrollTo(0, 0)");
-            await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("run-detail-phone-dark.png") });
+            await BrowserSteps.Shot(page, "run-detail-phone-dark.png");
 
             // Far below the fold on a phone, the ESD chart has not been drawn; scrolled to, it is.
             Assert.False(await page.EvaluateAsync<bool>("() => !!document.getElementById('chart-esd').data"));
             await BrowserSteps.WaitForPoints(page, "chart-esd", trace: 0, atLeast: 3);
-            await page.EvaluateAsync("() => window.scrollTo(0, 0)");
 
             // The drawer is a temporary overlay on a phone.
             await page.GetByLabel("Toggle navigation").ClickAsync();

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
 using TempBalance.Web.Jobs;
-using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Tests.Browser;
 
