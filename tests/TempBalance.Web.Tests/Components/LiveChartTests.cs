@@ -20,12 +20,21 @@ public class LiveChartTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _ctx.DisposeAsync();
 
+    /// <summary>plotly.js's interop module, answering every call (the tests read what was sent).</summary>
+    BunitJSModuleInterop LoosePlotlyModule()
+    {
+        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
+        module.Mode = JSRuntimeMode.Loose;
+        return module;
+    }
+
     /// <summary>Renders the chart and, unless told otherwise, reports it in view as chart-visibility.js would.</summary>
-    IRenderedComponent<LiveChart> RenderChart(ChartFeed feed, bool visible = true, bool drawAtOnce = false)
+    IRenderedComponent<LiveChart> RenderChart(ChartFeed feed, bool visible = true, bool drawAtOnce = false, string? emptyText = null)
     {
         var cut = _ctx.Render<LiveChart>(p => p
             .Add(c => c.Feed, feed)
             .Add(c => c.DrawAtOnce, drawAtOnce)
+            .Add(c => c.EmptyText, emptyText)
             .Add(c => c.Id, "loss")
             .Add(c => c.LayoutFor, dark => ChartLayouts.Axes(dark, "Loss", "epoch", "loss"))
             .Add(c => c.MinFlushInterval, TimeSpan.FromHours(1))); // flushes only when the test says so
@@ -39,8 +48,7 @@ public class LiveChartTests : IAsyncLifetime
     [Fact]
     public async Task Draws_once_then_extends_with_only_the_new_points()
     {
-        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
-        module.Mode = JSRuntimeMode.Loose;
+        var module = LoosePlotlyModule();
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("train", [1, 2], [0.9, 0.7]) });
 
         var cut = RenderChart(feed);
@@ -66,8 +74,7 @@ public class LiveChartTests : IAsyncLifetime
     [Fact]
     public async Task Updates_within_the_flush_interval_are_held_back()
     {
-        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
-        module.Mode = JSRuntimeMode.Loose;
+        var module = LoosePlotlyModule();
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("train", [1], [0.9]) });
         var cut = RenderChart(feed);
         cut.WaitForAssertion(() => Assert.True(feed.Ready));
@@ -86,8 +93,7 @@ public class LiveChartTests : IAsyncLifetime
     [Fact]
     public async Task Replacing_the_traces_re_sends_them_whole_instead_of_extending()
     {
-        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
-        module.Mode = JSRuntimeMode.Loose;
+        var module = LoosePlotlyModule();
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1, 2], [0.9, 0.7]) });
         var cut = RenderChart(feed);
         cut.WaitForAssertion(() => Assert.True(feed.Ready));
@@ -103,8 +109,7 @@ public class LiveChartTests : IAsyncLifetime
     public async Task Nothing_is_sent_before_the_chart_has_been_drawn()
     {
         // plotly.js never finishes loading, so the first draw never completes and AfterRender never runs.
-        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
-        module.Mode = JSRuntimeMode.Loose;
+        var module = LoosePlotlyModule();
         module.SetupVoid("importScript", _ => true);
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1], [0.9]) });
         var cut = RenderChart(feed);
@@ -120,8 +125,7 @@ public class LiveChartTests : IAsyncLifetime
     [Fact]
     public async Task A_chart_out_of_view_is_drawn_when_it_comes_into_view_and_catches_up_in_one_update()
     {
-        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
-        module.Mode = JSRuntimeMode.Loose;
+        var module = LoosePlotlyModule();
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1], [0.9]) });
         var cut = RenderChart(feed, visible: false);
 
@@ -150,8 +154,7 @@ public class LiveChartTests : IAsyncLifetime
     [Fact]
     public async Task A_chart_drawn_at_once_does_not_wait_for_the_browser_to_report_it_in_view()
     {
-        var module = _ctx.JSInterop.SetupModule(PlotlyInterop);
-        module.Mode = JSRuntimeMode.Loose;
+        var module = LoosePlotlyModule();
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss", [1], [0.9]) });
 
         var cut = RenderChart(feed, visible: false, drawAtOnce: true);
@@ -167,13 +170,9 @@ public class LiveChartTests : IAsyncLifetime
     [Fact]
     public async Task An_empty_chart_says_so_until_it_has_something_to_draw()
     {
-        _ctx.JSInterop.SetupModule(PlotlyInterop).Mode = JSRuntimeMode.Loose;
+        LoosePlotlyModule();
         var feed = new ChartFeed(new List<ITrace> { ChartLayouts.Line("loss"), ChartLayouts.Line("test loss") });
-        var cut = _ctx.Render<LiveChart>(p => p
-            .Add(c => c.Feed, feed)
-            .Add(c => c.Id, "loss")
-            .Add(c => c.EmptyText, "No epochs stored yet.")
-            .Add(c => c.LayoutFor, dark => ChartLayouts.Axes(dark, "Loss", "epoch", "loss")));
+        var cut = RenderChart(feed, emptyText: "No epochs stored yet.");
 
         Assert.Equal("No epochs stored yet.", cut.Find("[data-testid='loss-empty']").TextContent);
         // One point draws no line: still nothing to see.
