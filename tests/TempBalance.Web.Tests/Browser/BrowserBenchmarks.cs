@@ -98,14 +98,30 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
             var circuit = new List<double>();
             var esdAfterScroll = new List<double>();
             string[] inView = [];
+            // TEMPBALANCE_BENCH_PROFILE=file.cpuprofile: the last load's JavaScript CPU profile (Chromium DevTools,
+            // Performance panel) is saved there, to see where a load's main-thread time goes.
+            var profilePath = Environment.GetEnvironmentVariable("TEMPBALANCE_BENCH_PROFILE");
             for (var i = 0; i < 11; i++)
             {
+                ICDPSession? cdp = null;
+                if (i == 10 && profilePath is not null)
+                {
+                    cdp = await page.Context.NewCDPSessionAsync(page);
+                    await cdp.SendAsync("Profiler.enable");
+                    await cdp.SendAsync("Profiler.setSamplingInterval", new Dictionary<string, object> { ["interval"] = 200 });
+                    await cdp.SendAsync("Profiler.start");
+                }
                 var clock = Stopwatch.StartNew();
                 await BrowserSteps.Open(page, url);
                 if (i > 0) circuit.Add(clock.Elapsed.TotalMilliseconds);
                 await page.WaitForFunctionAsync(ChartsInViewDrawn, new object[] { 200, 40 },
                     new PageWaitForFunctionOptions { Timeout = 60_000, PollingInterval = 10 });
                 var loaded = clock.Elapsed.TotalMilliseconds;
+                if (cdp is not null)
+                {
+                    var profile = await cdp.SendAsync("Profiler.stop");
+                    File.WriteAllText(profilePath!, profile!.Value.GetProperty("profile").GetRawText());
+                }
                 inView = await page.EvaluateAsync<string[]>("() => window.chartsInView");
                 var scroll = Stopwatch.StartNew();
                 await page.EvaluateAsync("() => document.getElementById('chart-esd').scrollIntoView()");
@@ -232,6 +248,72 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
                     (work.TryGetValue(name, out var list) ? list : work[name] = []).Add(after[name] - before.GetValueOrDefault(name));
             }
             foreach (var (name, millis) in work.OrderBy(w => w.Key)) Report($"One session, per epoch update: {name}", millis);
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    // The learning-rate lines and the alpha heatmap of run detail, 201 epochs x 40 layers, drawn and then extended
+    // by one epoch: the calls LiveChart makes. overflow: plotly's default tick-label check, or 'allow'.
+    const string PlotlyCost = """
+        ([kind, overflow]) => {
+            const axis = title => Object.assign({ title: { text: title }, zeroline: false }, overflow ? {} : { ticklabeloverflow: 'allow' });
+            const epochs = [...Array(201).keys()];
+            const data = kind === 'lines'
+                ? [...Array(40).keys()].map(l => ({ type: 'scatter', mode: 'lines', x: epochs, showlegend: false, line: { width: 1.5 },
+                    y: epochs.map(e => 0.05 * Math.cos(e / 400 * Math.PI) * (0.5 + l / 40)) }))
+                : [{ type: 'heatmap', transpose: true, x: epochs, z: epochs.map(e => [...Array(40).keys()].map(l => 2 + 4 * Math.abs(Math.sin(e + l)))),
+                     colorscale: 'Viridis', colorbar: Object.assign({ title: { text: 'alpha' } }, overflow ? {} : { ticklabeloverflow: 'allow' }) }];
+            let box = document.getElementById('plotly-cost');
+            if (box) window.Plotly.purge(box); else {
+                box = document.createElement('div');
+                box.id = 'plotly-cost';
+                box.style.cssText = 'width: 600px; height: 420px';
+                document.body.prepend(box);
+            }
+            const start = performance.now();
+            window.Plotly.newPlot(box, data, { xaxis: axis('epoch'), yaxis: axis('y'), margin: { l: 55, r: 15, t: 40, b: 45 } }, { responsive: true });
+            const drawn = performance.now();
+            if (kind === 'lines') window.Plotly.extendTraces(box, { x: data.map(() => [201]), y: data.map(() => [0.01]) }, data.map((_, i) => i));
+            else window.Plotly.extendTraces(box, { x: [[201]], z: [[data[0].z[0]]] }, [0]);
+            return [drawn - start, performance.now() - drawn];
+        }
+        """;
+
+    /// <summary>
+    /// plotly.js alone, away from the page and the server: what a chart's first draw and a one-epoch update cost
+    /// with plotly's default tick-label overflow check and without it (ChartLayouts sets 'allow').
+    /// </summary>
+    [BenchmarkFact]
+    public async Task Plotly_draw_and_update_with_and_without_the_tick_label_overflow_check()
+    {
+        var page = await app.NewPageAsync();
+        try
+        {
+            await BrowserSteps.Open(page, "/not-found");
+            await page.WaitForFunctionAsync("() => !!window.Plotly", null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+            var times = new Dictionary<string, List<double>>();
+            for (var i = 0; i < 45; i++)
+            {
+                foreach (var kind in new[] { "lines", "heatmap" })
+                {
+                    foreach (var overflow in new[] { true, false })
+                    {
+                        var millis = await page.EvaluateAsync<double[]>(PlotlyCost, new object[] { kind, overflow });
+                        // The first rounds compile plotly's code; the page's own charts pay that once per load.
+                        if (i < 5) continue;
+                        var setting = overflow ? "default overflow check" : "ticklabeloverflow 'allow'";
+                        foreach (var (call, ms) in new[] { ("newPlot", millis[0]), ("extendTraces", millis[1]) })
+                        {
+                            var key = $"plotly.js alone, {(kind == "lines" ? "40 lines x 201 epochs" : "heatmap 201 x 40")}, {call}, {setting}";
+                            (times.TryGetValue(key, out var list) ? list : times[key] = []).Add(ms);
+                        }
+                    }
+                }
+            }
+            foreach (var (key, millis) in times.OrderBy(t => t.Key)) Report(key, millis);
         }
         finally
         {

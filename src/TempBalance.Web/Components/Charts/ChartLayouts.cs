@@ -36,6 +36,9 @@ public static class ChartLayouts
                     GridColor = grid,
                     // plotly's heavy zero lines say nothing on these axes (epoch 0, layer 0) and cut through heatmaps.
                     ZeroLine = false,
+                    // plotly's default ("hide past div") measures every tick label, forcing a layout each time,
+                    // on every draw and every live update; these margins keep the labels inside the chart.
+                    TickLabelOverflow = Plotly.Blazor.LayoutLib.XAxisLib.TickLabelOverflowEnum.Allow,
                     Type = logX ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Linear,
                     DTick = epochs is { } n ? Math.Max(1, (int)Math.Ceiling(n / 8.0)) : null,
                     // Half an epoch of margin (more on long runs) keeps the first and last points and heatmap cells whole.
@@ -49,6 +52,7 @@ public static class ChartLayouts
                     Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle },
                     GridColor = grid,
                     ZeroLine = false,
+                    TickLabelOverflow = Plotly.Blazor.LayoutLib.YAxisLib.TickLabelOverflowEnum.Allow,
                     Type = logY ? Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Log : Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Linear,
                 },
             ],

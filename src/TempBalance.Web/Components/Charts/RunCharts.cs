@@ -105,7 +105,11 @@ public sealed class RunCharts
             ZMin = 1,
             ZMax = 8,
             HoverTemplate = "epoch %{x}<br>layer %{y}<br>alpha %{z:.2f}<extra></extra>",
-            ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar { Title = new Plotly.Blazor.Traces.HeatMapLib.ColorBarLib.Title { Text = "alpha" } },
+            ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar
+            {
+                Title = new Plotly.Blazor.Traces.HeatMapLib.ColorBarLib.Title { Text = "alpha" },
+                TickLabelOverflow = Plotly.Blazor.Traces.HeatMapLib.ColorBarLib.TickLabelOverflowEnum.Allow,
+            },
         };
         foreach (var (epoch, layers) in epochs)
         {
