@@ -54,6 +54,8 @@ public static class BenchTrainCommand
         using var pipeline = new InputPipeline(data, device, augment: info.Channels == 3);
         using var model = ModelFactory.Create(modelName, info.Classes, info.Channels, info.ImageSize);
         model.to(device);
+        // The kernels the trainer would use (none of the models here, at width 1, needs the workaround).
+        using var correctKernels = CpuConvolutionWorkaround.For(model, device);
         model.train();
         using var sgd = optim.SGD(model.parameters(), 0.05, 0.9, weight_decay: 5e-4);
         using var generator = new Generator(0);

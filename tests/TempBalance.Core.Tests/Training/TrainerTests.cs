@@ -32,6 +32,24 @@ public sealed class TrainerTests : IDisposable
     string Dir(string name) => Path.Combine(root, name);
 
     [Fact]
+    public void A_resnet_with_8_channel_layers_trains_on_the_cpu_without_diverging()
+    {
+        // oneDNN's wrong input gradients for 8-channel convolutions made this run's loss NaN within its first
+        // batches (CpuConvolutionWorkaround); PyTorch's own kernels are used while it trains.
+        var config = Small with { Model = "resnet18", WidthFactor = 0.125, BatchSize = 64 };
+        var losses = new List<double>();
+        var trainer = new Trainer(config, Dir("resnet-8-channels"), root);
+        trainer.BatchCompleted += b => losses.Add(b.Loss);
+
+        var result = trainer.Run(CancellationToken.None);
+
+        Assert.True(result.Outcome == RunOutcome.Completed, result.Message);
+        Assert.Equal(16, losses.Count);
+        Assert.All(losses, loss => Assert.True(double.IsFinite(loss)));
+        Assert.True(CpuConvolutionWorkaround.OneDnnEnabled);
+    }
+
+    [Fact]
     public void A_baseline_run_reports_epoch_0_to_E_with_per_layer_spectra_and_writes_results()
     {
         var trainer = new Trainer(Small, Dir("baseline"), root);

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TempBalance.Core;
+
+/// <summary>
+/// Works around a oneDNN bug in libtorch 2.10 (oneDNN 3.7.1): on CPUs with AVX-512 its backward-data kernel
+/// (<c>jit:avx512_core</c>) returns wrong input gradients, 30 to 80 % off and sometimes NaN, for a convolution whose
+/// output channels are not a multiple of 16 (8, 12, 15, 17, 20, 24 measured; 16 and 64 are right). Forward
+/// passes and weight gradients are right. A model with such a convolution (a ResNet at width 0.125 or 0.375) would
+/// train on silently wrong gradients or diverge, so while it trains on the CPU, PyTorch's own convolution kernels
+/// are used instead of oneDNN's: slower, and right.
+/// </summary>
+public static class CpuConvolutionWorkaround
+{
+    /// <summary>oneDNN blocks channels by 16 on AVX-512; other counts take the faulty padded path.</summary>
+    public const int ChannelBlock = 16;
+
+    static readonly Lock Gate = new();
+    static int _users;
+
+    /// <summary>
+    /// The convolutions of <paramref name="model"/> that take the faulty path, by name. The first convolution is left
+    /// out: its input is the images, which need no gradient, so its backward-data kernel never runs.
+    /// </summary>
+    public static IReadOnlyList<string> AffectedConvolutions(nn.Module model) =>
+        [.. model.named_modules()
+            .Where(m => m.module is TorchSharp.Modules.Conv2d)
+            .Skip(1)
+            .Where(m => ((TorchSharp.Modules.Conv2d)m.module).out_channels % ChannelBlock != 0)
+            .Select(m => m.name)];
+
+    /// <summary>
+    /// Turns oneDNN off for the process while the returned scope lives, when <paramref name="model"/> trains on the
+    /// CPU and has an affected convolution; otherwise changes nothing. Scopes nest: oneDNN is on again when the last
+    /// one ends (the web app's tests train several runs at once).
+    /// </summary>
+    public static IDisposable For(nn.Module model, Device device)
+    {
+        var affected = AffectedConvolutions(model);
+        if (device.type != DeviceType.CPU || affected.Count == 0) return NoScope.Instance;
+        lock (Gate)
+        {
+            try
+            {
+                if (_users == 0) SetOneDnnEnabled(false);
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+            {
+                // Another libtorch build (or Windows' C++ names): training on would use the faulty kernels.
+                throw new NotSupportedException(
+                    $"Convolutions {string.Join(", ", affected)} have output channels that are not a multiple of {ChannelBlock}; " +
+                    "libtorch's oneDNN computes wrong gradients for them on the CPU, and it cannot be turned off here. " +
+                    $"Choose a width factor that gives multiples of {ChannelBlock} channels (for example 0.25, 0.5 or 1), or train on a GPU.", e);
+            }
+            _users++;
+        }
+        return new Scope();
+    }
+
+    /// <summary>Whether PyTorch uses oneDNN (mkldnn) kernels where it can: the process-wide switch.</summary>
+    public static bool OneDnnEnabled
+    {
+        get
+        {
+            torch.InitializeDeviceType(DeviceType.CPU);
+            return UserEnabledMkldnn(GlobalContext());
+        }
+    }
+
+    static void SetOneDnnEnabled(bool enabled)
+    {
+        torch.InitializeDeviceType(DeviceType.CPU);
+        SetUserEnabledMkldnn(GlobalContext(), enabled);
+    }
+
+    sealed class Scope : IDisposable
+    {
+        bool _disposed;
+
+        public void Dispose()
+        {
+            lock (Gate)
+            {
+                if (_disposed) return;
+                _disposed = true;
+                if (--_users == 0) SetOneDnnEnabled(true);
+            }
+        }
+    }
+
+    sealed class NoScope : IDisposable
+    {
+        public static readonly NoScope Instance = new();
+
+        public void Dispose()
+        {
+        }
+    }
+
+    // TorchSharp has no binding for PyTorch's torch.backends.mkldnn.enabled; these are the C++ functions behind it
+    // (at::globalContext().setUserEnabledMkldnn), exported by the libtorch_cpu that TorchSharp loads.
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    static extern IntPtr GlobalContext();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    static extern bool UserEnabledMkldnn(IntPtr context);
+}
