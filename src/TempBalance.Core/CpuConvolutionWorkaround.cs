@@ -7,7 +7,7 @@ namespace TempBalance.Core;
 /// <summary>
 /// Works around a oneDNN bug in libtorch 2.10 (oneDNN 3.7.1): on CPUs with AVX-512 its backward-data kernel
 /// (<c>jit:avx512_core</c>) returns wrong input gradients, 30 to 80 % off and sometimes NaN, for a convolution whose
-/// output channels are not a multiple of 16 (8, 12, 15, 17, 20, 24 measured; 16 and 64 are right). Forward
+/// output channels are not a multiple of 16 (8, 12, 15, 17, 20, 24 measured; 16, 32, 48 and 64 are right). Forward
 /// passes and weight gradients are right. A model with such a convolution (a ResNet at width 0.125 or 0.375) would
 /// train on silently wrong gradients or diverge, so while it trains on the CPU, PyTorch's own convolution kernels
 /// are used instead of oneDNN's: slower, and right.
