@@ -55,7 +55,7 @@ public static class BenchTrainCommand
         using var model = ModelFactory.Create(modelName, info.Classes, info.Channels, info.ImageSize);
         model.to(device);
         // The kernels the trainer would use (none of the models here, at width 1, needs the workaround).
-        using var correctKernels = CpuConvolutionWorkaround.For(model, device);
+        bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
         model.train();
         using var sgd = optim.SGD(model.parameters(), 0.05, 0.9, weight_decay: 5e-4);
         using var generator = new Generator(0);
@@ -75,7 +75,8 @@ public static class BenchTrainCommand
             var (images, labels) = pipeline.TrainBatch(order, batch++, batchSize, generator);
             var loss = nn.functional.cross_entropy(model.forward(images), labels);
             sgd.zero_grad();
-            loss.backward();
+            using (oneDnnOffForBackward ? CpuConvolutionWorkaround.OneDnnOff() : null)
+                loss.backward();
             sgd.step();
             loss.item<float>();
         }

@@ -9,8 +9,8 @@ namespace TempBalance.Core;
 /// (<c>jit:avx512_core</c>) returns wrong input gradients, 30 to 80 % off and sometimes NaN, for a convolution whose
 /// output channels are not a multiple of 16 (8, 12, 15, 17, 20, 24 measured; 16, 32, 48 and 64 are right). Forward
 /// passes and weight gradients are right. A model with such a convolution (a ResNet at width 0.125 or 0.375) would
-/// train on silently wrong gradients or diverge, so while it trains on the CPU, PyTorch's own convolution kernels
-/// are used instead of oneDNN's: slower, and right.
+/// train on silently wrong gradients or diverge, so while it trains on the CPU, its backward passes use PyTorch's
+/// own convolution kernels instead of oneDNN's: slower, and right.
 /// </summary>
 public static class CpuConvolutionWorkaround
 {
@@ -31,15 +31,18 @@ public static class CpuConvolutionWorkaround
             .Where(m => ((TorchSharp.Modules.Conv2d)m.module).out_channels % ChannelBlock != 0)
             .Select(m => m.name)];
 
+    /// <summary>Whether <paramref name="model"/>, trained on <paramref name="device"/>, needs <see cref="OneDnnOff"/> for its backward passes.</summary>
+    public static bool Needed(nn.Module model, Device device) =>
+        device.type == DeviceType.CPU && AffectedConvolutions(model).Count > 0;
+
     /// <summary>
-    /// Turns oneDNN off for the process while the returned scope lives, when <paramref name="model"/> trains on the
-    /// CPU and has an affected convolution; otherwise changes nothing. Scopes nest: oneDNN is on again when the last
-    /// one ends (the web app's tests train several runs at once).
+    /// Turns oneDNN off for the process while the returned scope lives. Scopes nest: oneDNN is on again when the last
+    /// one ends (the web app's tests train several runs at once). PyTorch picks a convolution's backward kernels when
+    /// the backward pass runs, so a scope around <c>backward()</c> alone is enough, and forward passes keep oneDNN's
+    /// faster kernels.
     /// </summary>
-    public static IDisposable For(nn.Module model, Device device)
+    public static IDisposable OneDnnOff()
     {
-        var affected = AffectedConvolutions(model);
-        if (device.type != DeviceType.CPU || affected.Count == 0) return NoScope.Instance;
         lock (Gate)
         {
             try
@@ -50,7 +53,7 @@ public static class CpuConvolutionWorkaround
             {
                 // Another libtorch build (or Windows' C++ names): training on would use the faulty kernels.
                 throw new NotSupportedException(
-                    $"Convolutions {string.Join(", ", affected)} have output channels that are not a multiple of {ChannelBlock}; " +
+                    $"This model has convolutions whose output channels are not a multiple of {ChannelBlock}; " +
                     "libtorch's oneDNN computes wrong gradients for them on the CPU, and it cannot be turned off here. " +
                     $"Choose a width factor that gives multiples of {ChannelBlock} channels (for example 0.25, 0.5 or 1), or train on a GPU.", e);
             }
@@ -87,15 +90,6 @@ public static class CpuConvolutionWorkaround
                 _disposed = true;
                 if (--_users == 0) SetOneDnnEnabled(true);
             }
-        }
-    }
-
-    sealed class NoScope : IDisposable
-    {
-        public static readonly NoScope Instance = new();
-
-        public void Dispose()
-        {
         }
     }
 

@@ -37,7 +37,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
             DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset), device, Config.Augment && info.Channels == 3);
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);
-        using var correctKernels = CpuConvolutionWorkaround.For(model, device);
+        bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
         var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs);
@@ -94,7 +94,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
                         epochs);
 
                 method.Optimizer.zero_grad();
-                loss.backward();
+                using (oneDnnOffForBackward ? CpuConvolutionWorkaround.OneDnnOff() : null)
+                    loss.backward();
                 method.Optimizer.step();
                 step++;
                 method.AfterStep(step, lr);
