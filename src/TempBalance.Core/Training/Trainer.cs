@@ -38,6 +38,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);
         bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
+        // Fails here, before any epoch, where oneDNN cannot be turned off.
+        if (oneDnnOffForBackward) CpuConvolutionWorkaround.OneDnnOff().Dispose();
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
         var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs);
