@@ -176,6 +176,7 @@ public static class TrainCommand
                     task.Description = $"epoch {p.Epoch}/{config.Epochs} batch {p.Batch}/{p.BatchesPerEpoch} loss {p.Loss:F3} acc {p.Accuracy:P1} {p.ImagesPerSecond:F0} img/s ETA {p.Eta:hh\\:mm\\:ss}";
                     task.Value = p.Epoch - 1 + (double)p.Batch / p.BatchesPerEpoch;
                 };
+                trainer.Notice += notice => AnsiConsole.MarkupLine($"[yellow]Note:[/] {Markup.Escape(notice)}");
                 trainer.EpochCompleted += e =>
                 {
                     task.Value = e.Epoch;

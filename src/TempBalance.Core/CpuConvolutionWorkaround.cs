@@ -75,7 +75,11 @@ public static class CpuConvolutionWorkaround
     static void SetOneDnnEnabled(bool enabled)
     {
         torch.InitializeDeviceType(DeviceType.CPU);
-        SetUserEnabledMkldnn(GlobalContext(), enabled);
+        var context = GlobalContext();
+        SetUserEnabledMkldnn(context, enabled);
+        // Without oneDNN, PyTorch asks NNPACK next, and where NNPACK cannot start (CPUs it does not support) it
+        // logs "Could not initialize NNPACK!" on every convolution; it is off with oneDNN and back on with it.
+        SetUserEnabledNnpack(context, enabled);
     }
 
     sealed class Scope : IDisposable
@@ -100,6 +104,9 @@ public static class CpuConvolutionWorkaround
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]

@@ -22,6 +22,9 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
     public event Action<BatchProgress>? BatchCompleted;
     public event Action<EpochReport>? EpochCompleted;
 
+    /// <summary>Something about how this run trains that its user should know (once, before the first epoch).</summary>
+    public event Action<string>? Notice;
+
     public TrainingConfig Config { get; } = config;
 
     public TrainingResult Run(CancellationToken cancellationToken)
@@ -38,8 +41,15 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);
         bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
-        // Fails here, before any epoch, where oneDNN cannot be turned off.
-        if (oneDnnOffForBackward) CpuConvolutionWorkaround.OneDnnOff().Dispose();
+        if (oneDnnOffForBackward)
+        {
+            // Fails here, before any epoch, where oneDNN cannot be turned off.
+            CpuConvolutionWorkaround.OneDnnOff().Dispose();
+            Notice?.Invoke(
+                $"Convolutions {string.Join(", ", CpuConvolutionWorkaround.AffectedConvolutions(model))} have output channels that are not a " +
+                $"multiple of {CpuConvolutionWorkaround.ChannelBlock}: libtorch's oneDNN computes wrong gradients for them on this CPU, so backward " +
+                "passes use PyTorch's own, slower convolution kernels. Width factors that give multiples of 16 channels (0.25, 0.5, 1) train faster.");
+        }
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
         var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs);

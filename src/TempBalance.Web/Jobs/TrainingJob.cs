@@ -57,6 +57,7 @@ public sealed class TrainingJob(
                     batch.BatchesPerEpoch, batch.Loss, batch.Accuracy, batch.ImagesPerSecond, batch.Eta.TotalSeconds));
             };
             trainer.EpochCompleted += report => StoreEpoch(runId, config.Epochs, report, publish: true);
+            trainer.Notice += notice => logger.LogWarning("Run {RunId}: {Notice}", runId, notice);
             logger.LogInformation("Run {RunId}: training {Model} on {Dataset} with {Method} for {Epochs} epochs",
                 runId, config.Model, config.Dataset, config.Method, config.Epochs);
             // Training blocks its thread for minutes to hours: it gets a thread of its own, not one of the thread

@@ -39,7 +39,9 @@ public sealed class TrainerTests : IDisposable
         var config = Small with { Model = "resnet18", WidthFactor = 0.125, BatchSize = 64 };
         var losses = new List<double>();
         var trainer = new Trainer(config, Dir("resnet-8-channels"), root);
+        var notices = new List<string>();
         trainer.BatchCompleted += b => losses.Add(b.Loss);
+        trainer.Notice += notices.Add;
 
         var result = trainer.Run(CancellationToken.None);
 
@@ -47,6 +49,9 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(16, losses.Count);
         Assert.All(losses, loss => Assert.True(double.IsFinite(loss)));
         Assert.True(CpuConvolutionWorkaround.OneDnnEnabled);
+        var notice = Assert.Single(notices);
+        Assert.Contains("layer1.0.conv1", notice);
+        Assert.DoesNotContain("layer2.0.conv1", notice);
     }
 
     [Fact]
@@ -55,10 +60,14 @@ public sealed class TrainerTests : IDisposable
         var trainer = new Trainer(Small, Dir("baseline"), root);
         var epochs = new List<EpochReport>();
         var batches = new List<BatchProgress>();
+        var notices = new List<string>();
         trainer.EpochCompleted += epochs.Add;
         trainer.BatchCompleted += batches.Add;
+        trainer.Notice += notices.Add;
 
         var result = trainer.Run(CancellationToken.None);
+
+        Assert.Empty(notices);
 
         Assert.Equal(RunOutcome.Completed, result.Outcome);
         Assert.Equal([0, 1, 2], epochs.Select(e => e.Epoch));
