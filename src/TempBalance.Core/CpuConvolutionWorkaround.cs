@@ -31,6 +31,14 @@ public static class CpuConvolutionWorkaround
             .Where(m => ((TorchSharp.Modules.Conv2d)m.module).out_channels % ChannelBlock != 0)
             .Select(m => m.name)];
 
+    /// <summary>Tells the user of a run that needs the workaround which convolutions it affects, and what trains faster.</summary>
+    public static string Notice(nn.Module model) =>
+        $"Convolutions {string.Join(", ", AffectedConvolutions(model))} have output channels that are not a multiple of {ChannelBlock}: " +
+        "libtorch's oneDNN computes wrong gradients for them on this CPU, so backward passes use PyTorch's own, slower convolution kernels. " +
+        WidthAdvice + " train faster.";
+
+    const string WidthAdvice = "Width factors that give multiples of 16 channels (0.25, 0.5, 1)";
+
     /// <summary>Whether <paramref name="model"/>, trained on <paramref name="device"/>, needs <see cref="OneDnnOff"/> for its backward passes.</summary>
     public static bool Needed(nn.Module model, Device device) =>
         device.type == DeviceType.CPU && AffectedConvolutions(model).Count > 0;
@@ -55,7 +63,7 @@ public static class CpuConvolutionWorkaround
                 throw new NotSupportedException(
                     $"This model has convolutions whose output channels are not a multiple of {ChannelBlock}; " +
                     "libtorch's oneDNN computes wrong gradients for them on the CPU, and it cannot be turned off here. " +
-                    $"Choose a width factor that gives multiples of {ChannelBlock} channels (for example 0.25, 0.5 or 1), or train on a GPU.", e);
+                    WidthAdvice + " train right; so does a GPU.", e);
             }
             _users++;
         }

@@ -45,10 +45,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         {
             // Fails here, before any epoch, where oneDNN cannot be turned off.
             CpuConvolutionWorkaround.OneDnnOff().Dispose();
-            Notice?.Invoke(
-                $"Convolutions {string.Join(", ", CpuConvolutionWorkaround.AffectedConvolutions(model))} have output channels that are not a " +
-                $"multiple of {CpuConvolutionWorkaround.ChannelBlock}: libtorch's oneDNN computes wrong gradients for them on this CPU, so backward " +
-                "passes use PyTorch's own, slower convolution kernels. Width factors that give multiples of 16 channels (0.25, 0.5, 1) train faster.");
+            Notice?.Invoke(CpuConvolutionWorkaround.Notice(model));
         }
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
