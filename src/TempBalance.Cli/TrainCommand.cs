@@ -188,7 +188,7 @@ public static class TrainCommand
         Console.CancelKeyPress -= onCancel;
 
         WriteSummary(result);
-        AnsiConsole.MarkupLine($"Results: {Markup.Escape(Path.GetFullPath(Path.Combine(outDir, ResultsWriter.ResultsFile)))} (+ {ResultsWriter.EpochsFile}, {ResultsWriter.LayersFile})");
+        AnsiConsole.MarkupLine($"Results: {Markup.Escape(Path.GetFullPath(Path.Combine(outDir, ResultsWriter.ResultsFile)))} (+ {ResultsWriter.EpochsFile}, {ResultsWriter.BatchLossesFile}, {ResultsWriter.LayersFile})");
         switch (result.Outcome)
         {
             case RunOutcome.Completed:

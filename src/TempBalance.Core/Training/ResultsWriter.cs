@@ -6,14 +6,16 @@ using System.Text.Json.Serialization;
 namespace TempBalance.Core.Training;
 
 /// <summary>
-/// Writes a run's results into its directory: results.json (configuration, outcome, per-epoch metrics and
-/// one series per layer) and the same numbers as epochs.csv and layers.csv for spreadsheets and pandas.
+/// Writes a run's results into its directory: results.json (configuration, outcome, per-epoch metrics with the
+/// training loss between epoch ends, and one series per layer) and the same numbers as epochs.csv,
+/// batch-losses.csv and layers.csv for spreadsheets and pandas.
 /// </summary>
 public static class ResultsWriter
 {
     public const string ResultsFile = "results.json";
     public const string EpochsFile = "epochs.csv";
     public const string LayersFile = "layers.csv";
+    public const string BatchLossesFile = "batch-losses.csv";
 
     public static readonly JsonSerializerOptions Json = new()
     {
@@ -27,7 +29,7 @@ public static class ResultsWriter
 
     public sealed record EpochMetrics(
         int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
-        double LearningRate, double EpochSeconds, double EsdSeconds);
+        double LearningRate, double EpochSeconds, double EsdSeconds, IReadOnlyList<BatchLossPoint>? BatchLosses = null);
 
     /// <summary>One layer over the run; entry i of every list belongs to Epochs[i].</summary>
     public sealed record LayerSeries(
@@ -42,7 +44,7 @@ public static class ResultsWriter
     public static RunResults Summarise(TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs)
     {
         var metrics = epochs.Select(e => new EpochMetrics(
-            e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds)).ToList();
+            e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds, e.BatchLosses)).ToList();
         var layers = epochs.SelectMany(e => e.Layers.Select(l => (e.Epoch, Layer: l)))
             .GroupBy(x => x.Layer.Index)
             .OrderBy(g => g.Key)
@@ -68,6 +70,11 @@ public static class ResultsWriter
         foreach (var e in results.Epochs)
             epochsCsv.AppendLine(Csv(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds));
         WriteAtomically(Path.Combine(runDirectory, EpochsFile), epochsCsv.ToString());
+
+        var batchLossesCsv = new StringBuilder("epoch,loss\n");
+        foreach (var point in epochs.SelectMany(e => e.BatchLosses ?? []))
+            batchLossesCsv.AppendLine(Csv(point.Epoch, point.Loss));
+        WriteAtomically(Path.Combine(runDirectory, BatchLossesFile), batchLossesCsv.ToString());
 
         var layersCsv = new StringBuilder("epoch,index,name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned\n");
         foreach (var e in epochs)

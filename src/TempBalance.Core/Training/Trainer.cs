@@ -87,6 +87,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
             using var order = pipeline.Shuffle(dataGenerator);
             double lossSum = 0, correct = 0;
             long seen = 0;
+            var lossCurve = new BatchLossCurve(epoch, batches);
+            BatchLossPoint[] lossPoints = [];
             for (int batch = 0; batch < batches; batch++)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -113,12 +115,13 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
                 seen += size;
                 lossSum += stats[0] * size;
                 correct += stats[1];
+                if (lossCurve.Add(batch + 1, stats[0])) lossPoints = [.. lossCurve.Points];
                 if (BatchCompleted is { } batchCompleted)
                 {
                     double secondsPerStep = clock.Elapsed.TotalSeconds / (step - stepsAtStart);
                     long stepsLeft = (long)(Config.Epochs - epoch) * batches + (batches - batch - 1);
                     batchCompleted(new BatchProgress(epoch, batch + 1, batches, stats[0], stats[1] / size,
-                        seen / epochClock.Elapsed.TotalSeconds, TimeSpan.FromSeconds(secondsPerStep * stepsLeft)));
+                        seen / epochClock.Elapsed.TotalSeconds, TimeSpan.FromSeconds(secondsPerStep * stepsLeft), lossPoints));
                 }
             }
 
@@ -136,7 +139,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
             double epochSeconds = epochClock.Elapsed.TotalSeconds;
             var analysis = method.Prepare(schedule(epoch + 1));
             var report = new EpochReport(epoch, lossSum / seen, correct / seen, testLoss, testAccuracy, lr,
-                epochSeconds, analysis.EsdSeconds, analysis.Layers);
+                epochSeconds, analysis.EsdSeconds, analysis.Layers, lossPoints);
             epochs.Add(report);
             Finish(epochs, step, model, method, dataGenerator);
         }

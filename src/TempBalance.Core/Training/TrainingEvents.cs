@@ -1,8 +1,12 @@
 namespace TempBalance.Core.Training;
 
-/// <summary>Raised after every optimizer step.</summary>
+/// <summary>
+/// Raised after every optimizer step. <see cref="EpochLosses"/> is this epoch's <see cref="BatchLossCurve"/> so
+/// far: a snapshot, replaced (not changed) when a bucket completes.
+/// </summary>
 public sealed record BatchProgress(
-    int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy, double ImagesPerSecond, TimeSpan Eta);
+    int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy, double ImagesPerSecond, TimeSpan Eta,
+    IReadOnlyList<BatchLossPoint> EpochLosses);
 
 /// <summary>A log-binned histogram of one layer's eigenvalues: enough to redraw its ESD plot.</summary>
 public sealed record EsdHistogram(double[] Log10BinEdges, int[] Counts)
@@ -44,7 +48,8 @@ public sealed record LayerReport(
 /// are measured on the test set and its train metrics on up to 10,000 training images without augmentation,
 /// and EpochSeconds is that evaluation's time. <see cref="LearningRate"/> is the global rate used DURING the
 /// epoch (for epoch 0, the rate of epoch 1). EpochSeconds covers training and test evaluation; EsdSeconds is
-/// the spectral analysis after it, counted separately.
+/// the spectral analysis after it, counted separately. <see cref="BatchLosses"/> is the epoch's
+/// <see cref="BatchLossCurve"/> (null for epoch 0, and for epochs of checkpoints written before it existed).
 /// </summary>
 public sealed record EpochReport(
     int Epoch,
@@ -55,7 +60,8 @@ public sealed record EpochReport(
     double LearningRate,
     double EpochSeconds,
     double EsdSeconds,
-    IReadOnlyList<LayerReport> Layers);
+    IReadOnlyList<LayerReport> Layers,
+    IReadOnlyList<BatchLossPoint>? BatchLosses = null);
 
 public enum RunOutcome { Completed, Cancelled, Diverged }
 

@@ -86,12 +86,25 @@ public sealed class TrainerTests : IDisposable
         });
         Assert.Equal(288, epochs[0].Layers[1].EigsNum); // 3x3 kernel positions x min(64, 32)
 
+        // With 4 batches per epoch every batch is a bucket of its own: the curve is each batch's loss, placed at
+        // its fraction of training, and the progress events carry the epoch's curve so far.
+        Assert.Null(epochs[0].BatchLosses);
+        Assert.Equal([0.25, 0.5, 0.75, 1.0], epochs[1].BatchLosses!.Select(p => p.Epoch));
+        Assert.Equal([1.25, 1.5, 1.75, 2.0], epochs[2].BatchLosses!.Select(p => p.Epoch));
+        Assert.Equal(batches.Take(4).Select(b => b.Loss), epochs[1].BatchLosses!.Select(p => p.Loss));
+        Assert.Equal([1, 2, 3, 4, 1, 2, 3, 4], batches.Select(b => b.EpochLosses.Count));
+        Assert.Equal(epochs[2].BatchLosses, batches[^1].EpochLosses);
+        Assert.Equal(epochs[1].TrainLoss, epochs[1].BatchLosses!.Average(p => p.Loss), 5); // equal batches, so the mean matches
+
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Dir("baseline"), ResultsWriter.ResultsFile)));
         Assert.Equal("completed", json.RootElement.GetProperty("outcome").GetString());
         Assert.Equal("smallcnn", json.RootElement.GetProperty("config").GetProperty("model").GetString());
         Assert.Equal(3, json.RootElement.GetProperty("layers")[2].GetProperty("alpha").GetArrayLength());
         Assert.Equal(4, File.ReadAllLines(Path.Combine(Dir("baseline"), ResultsWriter.EpochsFile)).Length);
         Assert.Equal(1 + 3 * 4, File.ReadAllLines(Path.Combine(Dir("baseline"), ResultsWriter.LayersFile)).Length);
+        var batchLosses = File.ReadAllLines(Path.Combine(Dir("baseline"), ResultsWriter.BatchLossesFile));
+        Assert.Equal(["epoch,loss", .. epochs[1..].SelectMany(e => e.BatchLosses!).Select(p => FormattableString.Invariant($"{p.Epoch:R},{p.Loss:R}"))], batchLosses);
+        Assert.Equal(4, json.RootElement.GetProperty("epochs")[1].GetProperty("batchLosses").GetArrayLength());
     }
 
     [Fact]
