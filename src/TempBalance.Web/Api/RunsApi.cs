@@ -32,7 +32,7 @@ public static class RunsApi
         api.MapGet("/runs/{id:long}/spectrum", GetSpectrum)
             .WithSummary("The ESD histogram and power-law fit of one layer at one epoch");
         api.MapGet("/runs/{id:long}/export", Export)
-            .WithSummary("format=json: config, summary, epochs and layers; format=csv: the epochs table (table=layers: the layers table)");
+            .WithSummary("format=json: config, summary, epochs (with their batch losses) and layers; format=csv: the epochs table (table=batches: the batch losses, table=layers: the layers table)");
         api.MapPost("/runs/{id:long}/cancel", Cancel)
             .WithSummary("Cancel a queued run at once, or a running one at its next batch (409 when it has finished)");
         api.MapPost("/runs/{id:long}/resume", Resume)
@@ -158,7 +158,7 @@ public static class RunsApi
         format = format.ToLowerInvariant();
         table = table.ToLowerInvariant();
         if (format is not ("json" or "csv")) errors["format"] = [$"Unknown format '{format}'; use csv or json."];
-        if (table is not ("epochs" or "layers")) errors["table"] = [$"Unknown table '{table}'; use epochs or layers (csv only)."];
+        if (table is not ("epochs" or "batches" or "layers")) errors["table"] = [$"Unknown table '{table}'; use epochs, batches or layers (csv only)."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var run = await runs.GetAsync(id, cancellationToken);
@@ -166,9 +166,12 @@ public static class RunsApi
         var epochs = await runs.GetEpochsAsync(id, cancellationToken: cancellationToken) ?? [];
         if (format == "csv")
         {
-            var csv = table == "layers"
-                ? RunExport.LayersCsv(await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? [])
-                : RunExport.EpochsCsv(epochs);
+            var csv = table switch
+            {
+                "layers" => RunExport.LayersCsv(await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? []),
+                "batches" => RunExport.BatchLossesCsv(epochs),
+                _ => RunExport.EpochsCsv(epochs),
+            };
             return TypedResults.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"run-{id}-{table}.csv");
         }
         var layers = await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? [];

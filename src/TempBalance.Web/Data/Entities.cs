@@ -82,7 +82,10 @@ public sealed class Run
     };
 }
 
-/// <summary>Losses and accuracies are null when the value was not finite (a diverging run).</summary>
+/// <summary>
+/// Losses and accuracies are null when the value was not finite (a diverging run). BatchLosses is the epoch's
+/// batch-loss curve (<see cref="BatchLossBlob"/>); null for epoch 0, which trains nothing.
+/// </summary>
 public sealed class EpochMetric
 {
     public long RunId { get; set; }
@@ -95,6 +98,7 @@ public sealed class EpochMetric
     public double EpochSeconds { get; set; }
     public double EsdSeconds { get; set; }
     public DateTime RecordedAt { get; set; }
+    public byte[]? BatchLosses { get; set; }
 }
 
 public sealed class LayerMetric

@@ -54,7 +54,7 @@ public sealed class TrainingJob(
                 if (now - lastBatchMessage < BatchMessageInterval && batch.Batch != batch.BatchesPerEpoch) return;
                 lastBatchMessage = now;
                 updates.Publish(new BatchProgressUpdate(runId, updates.NextSequence(runId, 0), batch.Epoch, batch.Batch,
-                    batch.BatchesPerEpoch, batch.Loss, batch.Accuracy, batch.ImagesPerSecond, batch.Eta.TotalSeconds));
+                    batch.BatchesPerEpoch, batch.Loss, batch.Accuracy, batch.ImagesPerSecond, batch.Eta.TotalSeconds, batch.EpochLosses));
             };
             trainer.EpochCompleted += report => StoreEpoch(runId, config.Epochs, report, publish: true);
             trainer.Notice += notice => logger.LogWarning("Run {RunId}: {Notice}", runId, notice);
@@ -146,6 +146,7 @@ public sealed class TrainingJob(
             EpochSeconds = report.EpochSeconds,
             EsdSeconds = report.EsdSeconds,
             RecordedAt = now,
+            BatchLosses = report.BatchLosses is { Count: > 0 } points ? BatchLossBlob.Pack(report.Epoch, points) : null,
         };
         var layers = report.Layers.Select(l => new LayerMetric
         {

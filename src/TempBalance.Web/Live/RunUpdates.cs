@@ -1,3 +1,4 @@
+using TempBalance.Core.Training;
 using TempBalance.Web.Data;
 using TempBalance.Web.Runs;
 
@@ -13,8 +14,12 @@ public sealed record EpochCompletedUpdate(long RunId, long Sequence, int Epochs,
 
 public sealed record LayerMetricsUpdate(long RunId, long Sequence, int Epoch, IReadOnlyList<LayerPoint> Layers) : RunUpdate(RunId, Sequence);
 
+/// <summary>
+/// Training progress within an epoch. <see cref="EpochLosses"/> is the epoch's batch-loss curve so far, whole, so
+/// a client that joins mid-epoch or misses a message still draws it without a gap.
+/// </summary>
 public sealed record BatchProgressUpdate(
     long RunId, long Sequence, int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy,
-    double ImagesPerSecond, double EtaSeconds) : RunUpdate(RunId, Sequence);
+    double ImagesPerSecond, double EtaSeconds, IReadOnlyList<BatchLossPoint> EpochLosses) : RunUpdate(RunId, Sequence);
 
 public sealed record StatusChangedUpdate(long RunId, long Sequence, RunStatus Status, string? Message) : RunUpdate(RunId, Sequence);

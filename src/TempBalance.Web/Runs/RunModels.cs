@@ -83,6 +83,11 @@ public sealed record RunDetails(
     long LastSequence,
     bool HasCheckpoint);
 
+/// <summary>
+/// One epoch's metrics. <see cref="BatchLosses"/> is the training loss between the previous epoch's end and this
+/// one's, kept as each bucket of consecutive batches' lowest and highest loss (<see cref="BatchLossCurve"/>);
+/// empty for epoch 0.
+/// </summary>
 public sealed record EpochPoint(
     int Epoch,
     double? TrainLoss,
@@ -91,7 +96,8 @@ public sealed record EpochPoint(
     double? TestAccuracy,
     double LearningRate,
     double EpochSeconds,
-    double EsdSeconds);
+    double EsdSeconds,
+    IReadOnlyList<BatchLossPoint> BatchLosses);
 
 public sealed record LayerPoint(
     int Epoch,
@@ -122,7 +128,8 @@ public enum RunTransitionOutcome { Done, NotFound, Conflict }
 public static class RunMapping
 {
     public static EpochPoint ToPoint(this EpochMetric e) =>
-        new(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds);
+        new(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds,
+            e.BatchLosses is { } blob ? BatchLossBlob.Unpack(blob) : []);
 
     public static LayerPoint ToPoint(this LayerMetric l) =>
         new(l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,

@@ -42,6 +42,14 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         Assert.Equal(epochs[^1].TestAccuracy, fixture.Run.Summary.FinalTestAccuracy);
         Assert.Equal(epochs.Skip(1).Max(e => e.TestAccuracy), fixture.Run.Summary.BestTestAccuracy);
 
+        // 512 images in batches of 64: 8 batches, each a bucket of its own, so the curve is every batch's loss.
+        Assert.Empty(epochs[0].BatchLosses);
+        Assert.All(epochs.Skip(1), e =>
+        {
+            Assert.Equal(Enumerable.Range(1, 8).Select(b => e.Epoch - 1 + b / 8.0), e.BatchLosses.Select(p => p.Epoch));
+            Assert.Equal(e.TrainLoss!.Value, e.BatchLosses.Average(p => p.Loss), 4); // equal batches: the epoch's mean
+        });
+
         var later = await _client.GetJsonAsync<List<EpochPoint>>($"/api/runs/{fixture.RunId}/epochs?sinceEpoch=1");
         Assert.Equal([2], later.Select(e => e.Epoch));
     }
@@ -97,6 +105,11 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         Assert.Equal(["EpochCompleted", "LayerMetrics", "EpochCompleted", "LayerMetrics", "EpochCompleted", "LayerMetrics"], epochAndLayer);
 
         Assert.Contains(messages, m => m.Method == "BatchProgress" && m.Payload.GetProperty("batchesPerEpoch").GetInt32() == 8);
+        // An epoch's last batch is always sent, with the epoch's whole batch-loss curve.
+        var lastBatch = messages.Last(m => m.Method == "BatchProgress").Payload;
+        Assert.Equal([2, 8], [lastBatch.GetProperty("epoch").GetInt32(), lastBatch.GetProperty("batch").GetInt32()]);
+        Assert.Equal(Enumerable.Range(1, 8).Select(b => 1 + b / 8.0),
+            lastBatch.GetProperty("epochLosses").EnumerateArray().Select(p => p.GetProperty("epoch").GetDouble()));
         Assert.Equal("completed", messages.Last(m => m.Method == "StatusChanged").Payload.GetProperty("status").GetString());
     }
 
@@ -120,6 +133,11 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         Assert.StartsWith("epoch,layer_index,layer_name,kind,eigs_num,alpha", layerLines[0]);
         Assert.Equal(layers.Count + 1, layerLines.Length);
 
+        using var batchesCsv = await _client.GetAsync($"/api/runs/{fixture.RunId}/export?format=csv&table=batches");
+        var batchLines = (await batchesCsv.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');
+        Assert.Equal(["epoch,loss", .. epochs.SelectMany(e => e.BatchLosses).Select(p => FormattableString.Invariant($"{p.Epoch:R},{p.Loss:R}"))], batchLines);
+        Assert.Equal(1 + 2 * 8, batchLines.Length);
+
         using var jsonResponse = await _client.GetAsync($"/api/runs/{fixture.RunId}/export?format=json");
         using var json = JsonDocument.Parse(await jsonResponse.Content.ReadAsStringAsync());
         Assert.Equal(fixture.RunId, json.RootElement.GetProperty("run").GetProperty("summary").GetProperty("id").GetInt64());
@@ -127,6 +145,7 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         Assert.Equal([0, 1, 2], json.RootElement.GetProperty("epochs").EnumerateArray().Select(e => e.GetProperty("epoch").GetInt32()));
         Assert.Equal(layers.Count, json.RootElement.GetProperty("layers").GetArrayLength());
         Assert.Equal(epochs[^1].TestAccuracy!.Value, json.RootElement.GetProperty("epochs")[2].GetProperty("testAccuracy").GetDouble());
+        Assert.Equal(8, json.RootElement.GetProperty("epochs")[2].GetProperty("batchLosses").GetArrayLength());
 
         using var badFormat = await _client.GetAsync($"/api/runs/{fixture.RunId}/export?format=xml");
         await AssertValidationProblemAsync(badFormat, "format");

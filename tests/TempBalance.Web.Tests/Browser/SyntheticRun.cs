@@ -47,7 +47,21 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
                 var alpha = 2.2 + 4 * Math.Exp(-e / 40.0) * (1 + 0.5 * Math.Sin(i)) + 0.03 * i;
                 return new LayerReport(i, $"layer{i / 4 + 1}.{i % 4}.conv", "Conv2d", 64 * (1 + i % 8), alpha, 0.05, 0.8, 10 + i,
                     null, Lr(e) * (0.5 + (alpha - 2) / 6), true, null, Histogram(alpha));
-            })]);
+            })],
+            e == 0 ? null : BatchLosses(e));
+    }
+
+    // CIFAR's 391 batches of 128, with noise around the epoch's falling loss, reduced as training reduces them.
+    IReadOnlyList<BatchLossPoint> BatchLosses(int e)
+    {
+        const int batches = 391;
+        var curve = new BatchLossCurve(e, batches);
+        for (var b = 1; b <= batches; b++)
+        {
+            var at = (e - 1 + (double)b / batches) / epochs;
+            curve.Add(b, (2.3 * Math.Exp(-3 * at) + 0.05) * (1 + 0.15 * Math.Sin(b * 12.9898 + e * 78.233)));
+        }
+        return curve.Points;
     }
 
     double Lr(int e) => 0.05 * (1 + Math.Cos(Math.PI * e / epochs));

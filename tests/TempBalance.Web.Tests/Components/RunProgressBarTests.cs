@@ -34,7 +34,7 @@ public class RunProgressBarTests : IAsyncLifetime
             .Add(c => c.Progress, stored));
 
     void Batch(long runId, int epoch, int batch) =>
-        _updates.Publish(new BatchProgressUpdate(runId, 0, epoch, batch, 100, 0.5, 0.8, 1000, 90));
+        _updates.Publish(new BatchProgressUpdate(runId, 0, epoch, batch, 100, 0.5, 0.8, 1000, 90, []));
 
     static string Text(IRenderedComponent<RunProgressBar> cut) => cut.Find("[data-testid='progress-text']").TextContent.Trim();
 

@@ -1,17 +1,22 @@
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
+using TempBalance.Core.Training;
 using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Components.Charts;
 
 /// <summary>
-/// The live charts of one run: loss and accuracy per epoch, alpha per layer by epoch (a heatmap) and each
-/// layer's learning rate. Built from the stored history, then extended epoch by epoch; an epoch already
-/// shown is ignored, so a refetch after a missed message cannot draw a point twice.
+/// The live charts of one run: loss and accuracy per epoch (with the training loss between epoch ends), alpha
+/// per layer by epoch (a heatmap) and each layer's learning rate. Built from the stored history, then extended
+/// epoch by epoch; an epoch already shown is ignored, so a refetch after a missed message cannot draw a point twice.
 /// </summary>
 public sealed class RunCharts
 {
+    // Trace indices of the loss chart: the batch curve first, so the epoch lines are drawn over it.
+    const int BatchLossTrace = 0, TrainLossTrace = 1, TestLossTrace = 2;
+
     readonly List<int> _layerIndices = [];
+    double _lastBatchLossAt = double.NegativeInfinity;
 
     public ChartFeed Loss { get; }
     public ChartFeed Accuracy { get; }
@@ -27,8 +32,11 @@ public sealed class RunCharts
     public RunCharts(IReadOnlyList<EpochPoint> epochs, IReadOnlyList<LayerPoint> layers)
     {
         // Epoch 0 (the untrained network) has no training loss; each line has the epochs where it has a value.
+        var batchLosses = epochs.SelectMany(e => e.BatchLosses).ToList();
+        if (batchLosses.Count > 0) _lastBatchLossAt = batchLosses[^1].Epoch;
         Loss = new ChartFeed(new List<ITrace>
         {
+            BatchLossLine(batchLosses),
             EpochLine("train loss", epochs, e => e.TrainLoss, ChartLayouts.Palette[0]),
             EpochLine("test loss", epochs, e => e.TestLoss, ChartLayouts.Palette[1]),
         });
@@ -51,11 +59,46 @@ public sealed class RunCharts
     {
         if (e.Epoch <= LastEpoch) return false;
         LastEpoch = e.Epoch;
-        Append(Loss, 0, e.Epoch, e.TrainLoss);
-        Append(Loss, 1, e.Epoch, e.TestLoss);
+        AppendBatchLosses(e.BatchLosses);
+        Append(Loss, TrainLossTrace, e.Epoch, e.TrainLoss);
+        Append(Loss, TestLossTrace, e.Epoch, e.TestLoss);
         Append(Accuracy, 0, e.Epoch, e.TrainAccuracy);
         Append(Accuracy, 1, e.Epoch, e.TestAccuracy);
         return true;
+    }
+
+    /// <summary>
+    /// Adds the batch-loss curve so far of epoch <paramref name="epoch"/>, which is being trained; false when it
+    /// brought nothing new. Taken only once the epoch before it is drawn: otherwise (a page opened during a gap
+    /// in the messages) that epoch's curve arrives with its epoch message and this one's with its own.
+    /// </summary>
+    public bool AddBatchLosses(int epoch, IReadOnlyList<BatchLossPoint> epochLosses) =>
+        epoch == LastEpoch + 1 && AppendBatchLosses(epochLosses);
+
+    bool AppendBatchLosses(IReadOnlyList<BatchLossPoint> points)
+    {
+        var added = false;
+        foreach (var point in points.Where(p => p.Epoch > _lastBatchLossAt))
+        {
+            Loss.Append(BatchLossTrace, point.Epoch, point.Loss);
+            _lastBatchLossAt = point.Epoch;
+            added = true;
+        }
+        return added;
+    }
+
+    // A long run's stored curve (50 points an epoch) is thinned for drawing to about as many points as the chart
+    // has pixels across; what arrives live afterwards is drawn whole.
+    const int BatchLossBuckets = 300;
+
+    static Scatter BatchLossLine(IReadOnlyList<BatchLossPoint> points)
+    {
+        var shown = SeriesDownsampler.MinMax([.. points.Select(p => p.Epoch)], [.. points.Select(p => p.Loss)], BatchLossBuckets);
+        var line = ChartLayouts.Line("train loss, batches", shown.X, shown.Y, color: ChartLayouts.Palette[0]);
+        line.Line.Width = 1;
+        line.Opacity = 0.35m;
+        line.HoverTemplate = "epoch %{x:.2f}<br>batch loss %{y:.4g}<extra></extra>";
+        return line;
     }
 
     static void Append(ChartFeed feed, int trace, int epoch, double? value)

@@ -31,6 +31,9 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.Property<int>("Epoch")
                         .HasColumnType("integer");
 
+                    b.Property<byte[]>("BatchLosses")
+                        .HasColumnType("bytea");
+
                     b.Property<double>("EpochSeconds")
                         .HasColumnType("double precision");
 

@@ -25,6 +25,9 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<int>("Epoch")
                         .HasColumnType("INTEGER");
 
+                    b.Property<byte[]>("BatchLosses")
+                        .HasColumnType("BLOB");
+
                     b.Property<double>("EpochSeconds")
                         .HasColumnType("REAL");
 
