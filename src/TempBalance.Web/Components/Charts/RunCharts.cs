@@ -94,7 +94,7 @@ public sealed class RunCharts
     static Scatter BatchLossLine(IReadOnlyList<BatchLossPoint> points)
     {
         var shown = SeriesDownsampler.MinMax([.. points.Select(p => p.Epoch)], [.. points.Select(p => p.Loss)], BatchLossBuckets);
-        var line = ChartLayouts.Line("train loss, batches", shown.X, shown.Y, color: ChartLayouts.Palette[0]);
+        var line = ChartLayouts.Line("batches", shown.X, shown.Y, color: ChartLayouts.Palette[0]);
         line.Line.Width = 1;
         line.Opacity = 0.35m;
         line.HoverTemplate = "epoch %{x:.2f}<br>batch loss %{y:.4g}<extra></extra>";
