@@ -11,7 +11,9 @@ namespace TempBalance.Web.Tests.Backend;
 [Collection(TrainingCollection.Name)]
 public sealed class RestartTests : IDisposable
 {
-    const int Epochs = 3;
+    // Enough epochs that the run cannot finish while the first host stops (with 3, a slow stop on a loaded CI
+    // machine once let the last two epochs complete first).
+    const int Epochs = 6;
     readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
 
     [Fact]
