@@ -71,16 +71,22 @@ public static class ResultsWriter
             epochsCsv.AppendLine(Csv(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds));
         WriteAtomically(Path.Combine(runDirectory, EpochsFile), epochsCsv.ToString());
 
-        var batchLossesCsv = new StringBuilder("epoch,loss\n");
-        foreach (var point in epochs.SelectMany(e => e.BatchLosses ?? []))
-            batchLossesCsv.AppendLine(Csv(point.Epoch, point.Loss));
-        WriteAtomically(Path.Combine(runDirectory, BatchLossesFile), batchLossesCsv.ToString());
+        WriteAtomically(Path.Combine(runDirectory, BatchLossesFile), BatchLossesCsv(epochs.SelectMany(e => e.BatchLosses ?? [])));
 
         var layersCsv = new StringBuilder("epoch,index,name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned\n");
         foreach (var e in epochs)
             foreach (var l in e.Layers)
                 layersCsv.AppendLine(Csv(e.Epoch, l.Index, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted, l.LearningRate, l.Tuned));
         WriteAtomically(Path.Combine(runDirectory, LayersFile), layersCsv.ToString());
+    }
+
+    /// <summary>Batch-loss curves as batch-losses.csv holds them (the web app's export uses the same table).</summary>
+    public static string BatchLossesCsv(IEnumerable<BatchLossPoint> points)
+    {
+        var csv = new StringBuilder("epoch,loss\n");
+        foreach (var point in points)
+            csv.AppendLine(Csv(point.Epoch, point.Loss));
+        return csv.ToString();
     }
 
     static string Csv(params object?[] values) => string.Join(",", values.Select(v => v switch

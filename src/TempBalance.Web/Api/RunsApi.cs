@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using TempBalance.Core.Training;
 using TempBalance.Web.Data;
 using TempBalance.Web.Runs;
 
@@ -169,7 +170,7 @@ public static class RunsApi
             var csv = table switch
             {
                 "layers" => RunExport.LayersCsv(await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? []),
-                "batches" => RunExport.BatchLossesCsv(epochs),
+                "batches" => ResultsWriter.BatchLossesCsv(epochs.SelectMany(e => e.BatchLosses)),
                 _ => RunExport.EpochsCsv(epochs),
             };
             return TypedResults.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"run-{id}-{table}.csv");

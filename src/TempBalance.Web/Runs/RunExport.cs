@@ -14,15 +14,6 @@ public static class RunExport
         return csv.ToString();
     }
 
-    /// <summary>Every epoch's batch-loss curve in one table: its place in training (in epochs) and the loss.</summary>
-    public static string BatchLossesCsv(IEnumerable<EpochPoint> epochs)
-    {
-        var csv = new StringBuilder("epoch,loss\n");
-        foreach (var point in epochs.SelectMany(e => e.BatchLosses))
-            AppendRow(csv, point.Epoch, point.Loss);
-        return csv.ToString();
-    }
-
     public static string LayersCsv(IEnumerable<LayerPoint> layers)
     {
         var csv = new StringBuilder("epoch,layer_index,layer_name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned,fit_error\n");
