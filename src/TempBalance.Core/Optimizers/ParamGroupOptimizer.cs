@@ -18,11 +18,11 @@ public abstract class ParamGroupOptimizer<TOptions> : OptimizerHelper where TOpt
     /// <summary>The groups with their typed options, in the order they were added.</summary>
     public IReadOnlyList<ParamGroup<TOptions>> Groups => _parameter_groups.Cast<ParamGroup<TOptions>>().ToList();
 
-    /// <summary>Adds a group; its options must be <typeparamref name="TOptions"/> with a learning rate.</summary>
+    /// <summary>Adds a group: a <see cref="ParamGroup{TOptions}"/> whose options have a learning rate.</summary>
     public override void add_param_group(ParamGroup param_group)
     {
-        if (param_group.Options is not TOptions options)
-            throw new ArgumentException($"{GetType().Name} needs {typeof(TOptions).Name} group options.", nameof(param_group));
+        if (param_group is not ParamGroup<TOptions> { Options: TOptions options })
+            throw new ArgumentException($"{GetType().Name} needs a ParamGroup<{typeof(TOptions).Name}> with options.", nameof(param_group));
         if (options.LearningRate is not double lr || lr < 0 || double.IsNaN(lr))
             throw new ArgumentException($"Invalid learning rate: {options.LearningRate}", nameof(param_group));
         CheckOptions(options);
