@@ -12,6 +12,9 @@ public enum LayerMetric { Alpha, SpectralNorm, AlphaWeighted }
 /// <summary>Every knob of the TempBalance scheduler. Defaults reproduce the paper.</summary>
 public sealed record TempBalanceOptions
 {
+    /// <summary>Whether TempBalance sets the layers' learning rates; off, every parameter follows the global rate.</summary>
+    public bool Enabled { get; init; } = true;
+
     public XminRule Fit { get; init; } = XminRule.Median;
 
     /// <summary>For <see cref="XminRule.Median"/>: xmin index = floor(N / XminPos).</summary>

@@ -15,7 +15,7 @@ public sealed record TempBalanceUpdate(double GlobalLr, IReadOnlyList<LayerAssig
 
 /// <summary>
 /// TempBalance (method doc §3-4): fits every analysed layer's ESD, gives each tuned layer (and the BatchNorm
-/// right after it) its own SGD parameter group, and rewrites the groups' learning rates after each refit.
+/// right after it) its own optimizer parameter group, and rewrites the groups' learning rates after each refit.
 /// Untuned layers and all other parameters share one last group at the global rate.
 /// </summary>
 public sealed class TempBalanceScheduler
@@ -25,7 +25,7 @@ public sealed class TempBalanceScheduler
     readonly IReadOnlyList<(string Name, LayerKind Kind, nn.Module Module)> layers;
     readonly HashSet<string> tuned;
     readonly List<ParamGroupInfo> groups = [];
-    SGD? optimizer;
+    optim.Optimizer? optimizer;
     int stepsSinceUpdate;
 
     /// <param name="batchNormToConv">BatchNorm module name -> conv module name (dotted names). When null,
@@ -48,19 +48,37 @@ public sealed class TempBalanceScheduler
     public IReadOnlyCollection<string> TunedLayers => tuned;
     public IReadOnlyDictionary<string, string> BatchNormToConv { get; }
     public IReadOnlyList<ParamGroupInfo> Groups => groups;
-    public SGD Optimizer => optimizer ?? throw new InvalidOperationException("Call CreateOptimizer first.");
+    public optim.Optimizer Optimizer => optimizer ?? throw new InvalidOperationException("Call CreateOptimizer first.");
 
     /// <summary>The last refit (the initial one after <see cref="CreateOptimizer"/>).</summary>
     public TempBalanceUpdate? LastUpdate { get; private set; }
 
     /// <summary>Fits the initial weights and builds the SGD optimizer; every group gets the same momentum and weight decay.</summary>
-    public SGD CreateOptimizer(double lr, double momentum, double weightDecay)
+    public SGD CreateOptimizer(double lr, double momentum, double weightDecay) =>
+        (SGD)CreateOptimizer(lr, groups => new SGD(
+            groups.Select(g => new SGD.ParamGroup(g.Parameters, new SGD.Options
+            {
+                LearningRate = g.LearningRate,
+                momentum = momentum,
+                weight_decay = weightDecay,
+                dampening = 0,
+                nesterov = false,
+                maximize = false,
+            })), lr, momentum, 0, weightDecay));
+
+    /// <summary>
+    /// Fits the initial weights, lays out the parameter groups (each tuned layer with its BatchNorm, in module order
+    /// as the reference builds them, then one group of everything else at the global rate) and has
+    /// <paramref name="build"/> make the optimizer over them, in that order. Any optimizer whose groups keep their
+    /// order works: the scheduler only rewrites the groups' learning rates.
+    /// </summary>
+    public optim.Optimizer CreateOptimizer(double lr, Func<IReadOnlyList<(IReadOnlyList<Parameter> Parameters, double LearningRate)>, optim.Optimizer> build)
     {
         if (optimizer is not null) throw new InvalidOperationException("The optimizer was already created.");
         var update = Refit(lr);
         var rates = update.Layers.ToDictionary(l => l.Spectrum.Name, l => l.LearningRate);
         var modules = EsdAnalyzer.ModulesInRegistrationOrder(model).ToList();
-        var paramGroups = new List<SGD.ParamGroup>();
+        var specs = new List<(IReadOnlyList<Parameter> Parameters, double LearningRate)>();
         var grouped = new HashSet<string>();
 
         void AddGroup(string? layer, List<(string Name, Parameter Parameter)> parameters, double rate)
@@ -68,18 +86,9 @@ public sealed class TempBalanceScheduler
             if (parameters.Count == 0) return;
             foreach (var p in parameters) grouped.Add(p.Name);
             groups.Add(new ParamGroupInfo(groups.Count, layer, parameters.Select(p => p.Name).ToArray()));
-            paramGroups.Add(new SGD.ParamGroup(parameters.Select(p => p.Parameter).ToList(), new SGD.Options
-            {
-                LearningRate = rate,
-                momentum = momentum,
-                weight_decay = weightDecay,
-                dampening = 0,
-                nesterov = false,
-                maximize = false,
-            }));
+            specs.Add((parameters.Select(p => p.Parameter).ToArray(), rate));
         }
 
-        // Module order, as the reference builds it: each tuned layer, and each mapped BatchNorm where it is registered.
         foreach (var (name, module) in modules)
         {
             string? layer = tuned.Contains(name) ? name
@@ -90,17 +99,18 @@ public sealed class TempBalanceScheduler
         }
         AddGroup(null, model.named_parameters().Where(p => !grouped.Contains(p.name)).ToList(), lr);
 
-        optimizer = new SGD(paramGroups, lr, momentum, 0, weightDecay);
+        optimizer = build(specs);
+        if (optimizer.ParamGroups.Count() != specs.Count)
+            throw new InvalidOperationException($"The optimizer has {optimizer.ParamGroups.Count()} parameter groups for the {specs.Count} TempBalance laid out.");
         return optimizer;
     }
 
     /// <summary>Refits every layer on the current weights and overwrites every group's learning rate (momentum buffers stay).</summary>
     public TempBalanceUpdate Update(double globalLr)
     {
-        var sgd = Optimizer;
         var update = Refit(globalLr);
         var rates = update.Layers.ToDictionary(l => l.Spectrum.Name, l => l.LearningRate);
-        var paramGroups = sgd.ParamGroups.ToList();
+        var paramGroups = Optimizer.ParamGroups.ToList();
         foreach (var info in groups)
             paramGroups[info.GroupIndex].LearningRate = info.LayerName is null ? globalLr : rates[info.LayerName];
         stepsSinceUpdate = 0;

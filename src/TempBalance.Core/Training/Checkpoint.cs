@@ -18,11 +18,13 @@ public sealed record CheckpointState(
 public static class Checkpoint
 {
     public const string FileName = "checkpoint.bin";
-    const string Magic = "TempBalance checkpoint v1";
+    // v2 adds the recipe's optimizer parts (Lookahead, LAWN) after the base optimizer; v1 files still load.
+    const string Magic = "TempBalance checkpoint v2";
+    const string MagicV1 = "TempBalance checkpoint v1";
 
     public static string PathIn(string runDirectory) => Path.Combine(runDirectory, FileName);
 
-    public static void Save(string runDirectory, CheckpointState state, nn.Module model, SGD optimizer, Generator dataGenerator)
+    public static void Save(string runDirectory, CheckpointState state, nn.Module model, OptimizerStack optimizer, Generator dataGenerator)
     {
         Directory.CreateDirectory(runDirectory);
         var path = PathIn(runDirectory);
@@ -35,7 +37,7 @@ public static class Checkpoint
             WriteBytes(writer, torch.random.get_rng_state());
             WriteBytes(writer, dataGenerator.get_state());
             model.save(writer);
-            optimizer.save_state_dict(writer);
+            optimizer.Save(writer);
             writer.Flush();
             file.Flush(flushToDisk: true);
         }
@@ -45,12 +47,13 @@ public static class Checkpoint
     public static bool Exists(string runDirectory) => File.Exists(PathIn(runDirectory));
 
     /// <summary>Restores model, optimizer and random states in place and returns the run's progress.</summary>
-    public static CheckpointState Load(string runDirectory, nn.Module model, SGD optimizer, Generator dataGenerator, TrainingConfig? expectedConfig = null)
+    public static CheckpointState Load(string runDirectory, nn.Module model, OptimizerStack optimizer, Generator dataGenerator, TrainingConfig? expectedConfig = null)
     {
         var path = PathIn(runDirectory);
         using var file = File.OpenRead(path);
         using var reader = new BinaryReader(file);
-        if (reader.ReadString() != Magic) throw new InvalidDataException($"{path} is not a TempBalance checkpoint.");
+        var magic = reader.ReadString();
+        if (magic != Magic && magic != MagicV1) throw new InvalidDataException($"{path} is not a TempBalance checkpoint.");
         var state = JsonSerializer.Deserialize<CheckpointState>(reader.ReadString(), ResultsWriter.Json)
             ?? throw new InvalidDataException($"{path} has no run state.");
         // A run may move to another device; anything else that differs would not continue the same run.
@@ -62,16 +65,16 @@ public static class Checkpoint
             using (var rng = ReadBytes(reader)) torch.random.set_rng_state(rng);
             using (var rng = ReadBytes(reader)) dataGenerator.set_state(rng);
             model.load(reader);
-            optimizer.load_state_dict(reader);
+            optimizer.Load(reader, withParts: magic == Magic);
         }
         catch (Exception e) when (e is ArgumentException or InvalidDataException or EndOfStreamException or ExternalException)
         {
             throw new InvalidDataException(
                 $"{path} does not fit this run's model and method ({e.Message}); was the configuration changed? Use another run directory.", e);
         }
-        if (state.GroupLearningRates.Count != optimizer.ParamGroups.Count())
-            throw new InvalidDataException($"{path} was saved with {state.GroupLearningRates.Count} parameter groups, but this run has {optimizer.ParamGroups.Count()}; was the configuration changed?");
-        foreach (var (group, lr) in optimizer.ParamGroups.Zip(state.GroupLearningRates)) group.LearningRate = lr;
+        if (state.GroupLearningRates.Count != optimizer.Groups.Count)
+            throw new InvalidDataException($"{path} was saved with {state.GroupLearningRates.Count} parameter groups, but this run has {optimizer.Groups.Count}; was the configuration changed?");
+        foreach (var (group, lr) in optimizer.Groups.Zip(state.GroupLearningRates)) group.LearningRate = lr;
         return state;
     }
 
@@ -83,7 +86,7 @@ public static class Checkpoint
     {
         try
         {
-            if (reader.ReadString() != Magic) return false;
+            if (reader.ReadString() is not (Magic or MagicV1)) return false;
         }
         catch (Exception e) when (e is EndOfStreamException or IOException or FormatException)
         {

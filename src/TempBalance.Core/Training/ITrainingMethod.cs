@@ -1,16 +1,15 @@
 using TempBalance.Core.Spectral;
-using TorchSharp.Modules;
 
 namespace TempBalance.Core.Training;
 
 /// <summary>
-/// How a training method sets learning rates: it owns the optimizer and, before every epoch, analyses the
-/// weights and sets the learning rate of every parameter group. A new method is one class implementing this
-/// plus a line in <see cref="TrainingMethods.Create"/>.
+/// How a run sets learning rates: it lays out the parameter groups, owns the recipe's optimizer over them and,
+/// before every epoch, analyses the weights and sets every group's learning rate. <see cref="TrainingMethods.Create"/>
+/// picks one from the recipe (TempBalance on or off).
 /// </summary>
 public interface ITrainingMethod : IDisposable
 {
-    SGD Optimizer { get; }
+    OptimizerStack Optimizer { get; }
 
     /// <summary>
     /// Called before epoch 1 and after every epoch: analyses the current weights, sets every group's

@@ -22,7 +22,7 @@ public static class ResultsWriter
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         // An exploding layer can have an infinite spectral norm; results must still be written.
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false), new TrainingConfigJson.Converter() },
     };
 
     static readonly JsonSerializerOptions IndentedJson = new(Json) { WriteIndented = true };
@@ -66,9 +66,11 @@ public static class ResultsWriter
         var results = Summarise(config, outcome, message, epochs);
         WriteAtomically(Path.Combine(runDirectory, ResultsFile), JsonSerializer.Serialize(results, IndentedJson));
 
-        var epochsCsv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,epoch_seconds,esd_seconds\n");
+        // Every row names the recipe, so that the epochs of many runs concatenated still say what trained them.
+        var epochsCsv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,epoch_seconds,esd_seconds,method,recipe\n");
+        string recipe = RecipeText.Describe(config);
         foreach (var e in results.Epochs)
-            epochsCsv.AppendLine(Csv(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds));
+            epochsCsv.AppendLine(Csv(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds, config.Method, recipe));
         WriteAtomically(Path.Combine(runDirectory, EpochsFile), epochsCsv.ToString());
 
         WriteAtomically(Path.Combine(runDirectory, BatchLossesFile), BatchLossesCsv(epochs.SelectMany(e => e.BatchLosses ?? [])));
@@ -94,6 +96,7 @@ public static class ResultsWriter
         null => "",
         double d => d.ToString("R", CultureInfo.InvariantCulture),
         bool b => b ? "true" : "false",
+        string text when text.IndexOfAny([',', '"', '\n', '\r']) >= 0 => "\"" + text.Replace("\"", "\"\"") + "\"",
         IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
         _ => v.ToString(),
     }));

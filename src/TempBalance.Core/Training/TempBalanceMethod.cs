@@ -1,13 +1,13 @@
 using TempBalance.Core.Models;
 using TempBalance.Core.Scheduling;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace TempBalance.Core.Training;
 
 /// <summary>
-/// TempBalance (method doc §3-4): one SGD group per tuned layer and its BatchNorm, whose learning rates the
-/// scheduler sets from the layers' power-law exponents before every epoch (or every K steps).
+/// TempBalance (method doc §3-4) on the recipe's optimizer, whatever it is: one parameter group per tuned layer and
+/// its BatchNorm, whose learning rates the scheduler sets from the layers' power-law exponents before every epoch
+/// (or every K steps).
 /// </summary>
 public sealed class TempBalanceMethod : ITrainingMethod
 {
@@ -16,10 +16,12 @@ public sealed class TempBalanceMethod : ITrainingMethod
     public TempBalanceMethod(nn.Module model, TrainingConfig config)
     {
         scheduler = new TempBalanceScheduler(model, config.TempBalance, (model as IHasBatchNormMap)?.BatchNormToConv);
-        Optimizer = scheduler.CreateOptimizer(config.Lr, config.Momentum, config.WeightDecay);
+        OptimizerStack? stack = null;
+        scheduler.CreateOptimizer(config.Lr, groups => (stack = new OptimizerStack(config, model, groups)).Base);
+        Optimizer = stack!;
     }
 
-    public SGD Optimizer { get; }
+    public OptimizerStack Optimizer { get; }
 
     public IReadOnlyList<ParamGroupInfo> Groups => scheduler.Groups;
 

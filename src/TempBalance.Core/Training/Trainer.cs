@@ -49,7 +49,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         }
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
-        var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs);
+        var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs, Config.Sgdr.T0, Config.Sgdr.TMult);
         Func<int, double> schedule = globalSchedule.ForEpoch;
 
         List<EpochReport> epochs;
@@ -82,6 +82,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         for (int epoch = epochs[^1].Epoch + 1; epoch <= Config.Epochs; epoch++)
         {
             double lr = schedule(epoch);
+            method.Optimizer.BeginEpoch(epoch);
             var epochClock = Stopwatch.StartNew();
             model.train();
             using var order = pipeline.Shuffle(dataGenerator);
@@ -104,10 +105,10 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
                         $"Diverged: the loss became {stats[0]} at epoch {epoch}, batch {batch + 1}. Lower the learning rate (now {lr:G4}) or the LR ratios and start again.",
                         epochs);
 
-                method.Optimizer.zero_grad();
+                method.Optimizer.ZeroGrad();
                 using (oneDnnOffForBackward ? CpuConvolutionWorkaround.OneDnnOff() : null)
                     loss.backward();
-                method.Optimizer.step();
+                method.Optimizer.Step();
                 step++;
                 method.AfterStep(step, lr);
 
@@ -159,7 +160,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
     /// <summary>Checkpoints, writes the results so far, then tells listeners (who may stop the process at once).</summary>
     void Finish(List<EpochReport> epochs, long step, nn.Module model, ITrainingMethod method, Generator dataGenerator)
     {
-        var lrs = method.Optimizer.ParamGroups.Select(g => g.LearningRate).ToList();
+        var lrs = method.Optimizer.Groups.Select(g => g.LearningRate).ToList();
         Checkpoint.Save(runDirectory, new CheckpointState(Config, epochs[^1].Epoch, step, epochs, lrs), model, method.Optimizer, dataGenerator);
         ResultsWriter.Write(runDirectory, Config, null, $"In progress: epoch {epochs[^1].Epoch} of {Config.Epochs} done.", epochs);
         EpochCompleted?.Invoke(epochs[^1]);

@@ -2,15 +2,9 @@ using static TorchSharp.torch;
 
 namespace TempBalance.Core.Training;
 
-/// <summary>The training methods by name.</summary>
+/// <summary>Picks how a run sets its learning rates from its recipe.</summary>
 public static class TrainingMethods
 {
-    public static IReadOnlyList<string> Names { get; } = ["baseline", "tempbalance"];
-
-    public static ITrainingMethod Create(TrainingConfig config, nn.Module model) => config.Method.ToLowerInvariant() switch
-    {
-        "baseline" => new BaselineMethod(model, config),
-        "tempbalance" => new TempBalanceMethod(model, config),
-        _ => throw new ArgumentException($"Unknown method '{config.Method}'. Choose one of: {string.Join(", ", Names)}."),
-    };
+    public static ITrainingMethod Create(TrainingConfig config, nn.Module model) =>
+        config.TempBalance.Enabled ? new TempBalanceMethod(model, config) : new BaselineMethod(model, config);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using TempBalance.Core.Training;
@@ -88,7 +89,9 @@ public static class RunsApi
         NewRunRequest? body;
         try
         {
-            body = await request.ReadFromJsonAsync<NewRunRequest>(RunJson.StrictOptions, cancellationToken);
+            var node = await request.ReadFromJsonAsync<JsonNode>(RunJson.StrictOptions, cancellationToken);
+            if (node is JsonObject requestObject) RunJson.ExpandConfig(requestObject);
+            body = node?.Deserialize<NewRunRequest>(RunJson.StrictOptions);
         }
         catch (JsonException ex)
         {
@@ -171,7 +174,7 @@ public static class RunsApi
             {
                 "layers" => RunExport.LayersCsv(await runs.GetLayersAsync(id, cancellationToken: cancellationToken) ?? []),
                 "batches" => ResultsWriter.BatchLossesCsv(epochs.SelectMany(e => e.BatchLosses)),
-                _ => RunExport.EpochsCsv(epochs),
+                _ => RunExport.EpochsCsv(run.Config, epochs),
             };
             return TypedResults.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv", $"run-{id}-{table}.csv");
         }

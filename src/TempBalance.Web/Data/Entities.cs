@@ -72,7 +72,7 @@ public sealed class Run
     public static Run For(TrainingConfig config, RunStatus status, DateTime createdAt) => new()
     {
         ConfigJson = RunJson.SerializeConfig(config),
-        Method = config.Method,
+        Method = RecipePresets.NameOf(config),
         Model = config.Model.Trim().ToLowerInvariant(),
         Dataset = config.Dataset.Trim().ToLowerInvariant(),
         Seed = config.Seed,

@@ -1,16 +1,19 @@
 using System.Globalization;
 using System.Text;
+using TempBalance.Core.Training;
 
 namespace TempBalance.Web.Runs;
 
 /// <summary>CSV tables of a run's stored metrics (invariant culture, one header row, empty cells for missing values).</summary>
 public static class RunExport
 {
-    public static string EpochsCsv(IEnumerable<EpochPoint> epochs)
+    /// <summary>The epochs table as the CLI's epochs.csv has it, each row naming the run's recipe.</summary>
+    public static string EpochsCsv(TrainingConfig config, IEnumerable<EpochPoint> epochs)
     {
-        var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,epoch_seconds,esd_seconds\n");
+        var csv = new StringBuilder("epoch,train_loss,train_accuracy,test_loss,test_accuracy,learning_rate,epoch_seconds,esd_seconds,method,recipe\n");
+        string recipe = RecipeText.Describe(config);
         foreach (var e in epochs)
-            AppendRow(csv, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds);
+            AppendRow(csv, e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds, config.Method, recipe);
         return csv.ToString();
     }
 

@@ -1,3 +1,4 @@
+using TempBalance.Core.Scheduling;
 using TempBalance.Core.Training;
 
 namespace TempBalance.Web.Runs;
@@ -19,12 +20,12 @@ public static class RunPresets
         {
             Model = "smallcnn",
             Dataset = "fashion-mnist",
-            Method = "tempbalance",
+            Method = "tb",
             Epochs = 6,
             BatchSize = 64,
             Lr = 0.05,
             Subset = 2000,
-            Schedule = "cosine",
+            Schedule = ScheduleKind.Cosine,
             Augment = false,
             Seed = 42,
         },

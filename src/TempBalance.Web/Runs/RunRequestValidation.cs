@@ -14,8 +14,8 @@ public static class RunRequestValidation
         }
         else
         {
-            // A comparison also trains with TempBalance, so its options are checked even when the config says baseline.
-            var config = request.CompareWithBaseline ? request.Config with { Method = "tempbalance" } : request.Config;
+            // A comparison also trains with TempBalance, so its options are checked even when the config has it off.
+            var config = request.CompareWithBaseline ? RecipePresets.WithTempBalance(request.Config, true) : request.Config;
             foreach (var error in TrainingConfigValidator.Validate(config, datasetRoot))
                 errors.Add("config." + error.Field, error.Message);
         }

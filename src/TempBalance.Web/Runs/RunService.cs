@@ -31,10 +31,13 @@ public sealed class RunService(
         if (errors.Count > 0) return new CreateRunsResult(errors, [], null);
 
         var tags = NormalizeTags(request.Tags);
-        string[] methods = request.CompareWithBaseline ? ["baseline", "tempbalance"] : [request.Config.Method.Trim().ToLowerInvariant()];
+        // A comparison trains the recipe with and without TempBalance (TB + SNR against SNR, TB against the baseline).
+        TrainingConfig[] recipes = request.CompareWithBaseline
+            ? [RecipePresets.WithTempBalance(request.Config, false), RecipePresets.WithTempBalance(request.Config, true)]
+            : [RecipePresets.Named(request.Config)];
         // Seed-major order: with one worker the methods alternate, so a half-finished group is already comparable.
         var configs = Enumerable.Range(0, request.Seeds)
-            .SelectMany(offset => methods.Select(method => request.Config with { Method = method, Seed = request.Config.Seed + offset }))
+            .SelectMany(offset => recipes.Select(recipe => recipe with { Seed = request.Config.Seed + offset }))
             .ToList();
         Guid? groupId = configs.Count > 1 ? Guid.NewGuid() : null;
         string? groupName = groupId is null ? null
@@ -69,7 +72,9 @@ public sealed class RunService(
 
     static string DefaultGroupName(NewRunRequest request)
     {
-        var what = request.CompareWithBaseline ? "baseline vs tempbalance" : request.Config.Method;
+        var what = request.CompareWithBaseline
+            ? $"{RecipePresets.WithTempBalance(request.Config, false).Method} vs {RecipePresets.WithTempBalance(request.Config, true).Method}"
+            : RecipePresets.NameOf(request.Config);
         var seeds = request.Seeds > 1 ? $", {request.Seeds} seeds" : "";
         return $"{request.Config.Model} on {request.Config.Dataset}: {what}{seeds}";
     }
@@ -95,7 +100,11 @@ public sealed class RunService(
     static IQueryable<Run> Filter(IQueryable<Run> runs, RunQuery query)
     {
         if (query.Statuses is { Count: > 0 } statuses) runs = runs.Where(r => statuses.Contains(r.Status));
-        if (!string.IsNullOrWhiteSpace(query.Method)) { var m = query.Method.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Method == m); }
+        if (!string.IsNullOrWhiteSpace(query.Method))
+        {
+            var m = RecipePresets.Find(query.Method)?.Name ?? query.Method.Trim().ToLowerInvariant();
+            runs = runs.Where(r => r.Method == m);
+        }
         if (!string.IsNullOrWhiteSpace(query.Model)) { var m = query.Model.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Model == m); }
         if (!string.IsNullOrWhiteSpace(query.Dataset)) { var d = query.Dataset.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Dataset == d); }
         if (!string.IsNullOrWhiteSpace(query.Tag)) { var t = query.Tag.Trim(); runs = runs.Where(r => r.Tags.Contains(t)); }

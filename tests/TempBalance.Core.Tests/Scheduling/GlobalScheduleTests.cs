@@ -47,4 +47,42 @@ public class GlobalScheduleTests
         Assert.Throws<ArgumentException>(() => GlobalSchedule.Create("cosine", -1, 10));
         Assert.Throws<ArgumentOutOfRangeException>(() => GlobalSchedule.Create("cosine", 0.1, 10).ForEpoch(0));
     }
+
+    [Fact]
+    public void Sgdr_restarts_with_periods_growing_by_t_mult()
+    {
+        // T0 = 3, T_mult = 2: epochs 1-3 are one cosine of 3 epochs, 4-9 one of 6, then 10 starts one of 12.
+        var schedule = GlobalSchedule.Create(ScheduleKind.Sgdr, 0.1, 10, sgdrT0: 3, sgdrTMult: 2);
+        double Cosine(int position, int period) => 0.1 * 0.5 * (1 + Math.Cos(Math.PI * position / period));
+        double[] expected = [Cosine(0, 3), Cosine(1, 3), Cosine(2, 3), Cosine(0, 6), Cosine(1, 6), Cosine(2, 6), Cosine(3, 6), Cosine(4, 6), Cosine(5, 6), Cosine(0, 12)];
+        Assert.Equal(expected, Enumerable.Range(1, 10).Select(schedule.ForEpoch), (a, b) => Math.Abs(a - b) < 1e-15);
+        Assert.Equal(0.1, schedule.ForEpoch(4), 15);
+    }
+
+    [Fact]
+    public void Sgdr_without_a_period_restarts_at_half_the_epochs()
+    {
+        var schedule = GlobalSchedule.Create(ScheduleKind.Sgdr, 0.1, 200);
+        Assert.Equal(100, schedule.RestartPeriod);
+        Assert.Equal(0.1, schedule.ForEpoch(101), 15);
+        Assert.Equal(0.05, schedule.ForEpoch(51), 12);
+    }
+
+    [Fact]
+    public void Sgdr_matches_pytorchs_cosine_annealing_warm_restarts()
+    {
+        // Optimizers/Goldens/sgdr.json: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts stepped once per epoch
+        // (make_optimizer_goldens.py); its rates[e] is our epoch e + 1.
+        using var golden = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Optimizers", "Goldens", "sgdr.json")));
+        var settings = golden.RootElement.GetProperty("settings").EnumerateArray().ToList();
+        Assert.Equal(4, settings.Count);
+        foreach (var setting in settings)
+        {
+            var rates = setting.GetProperty("rates").EnumerateArray().Select(r => r.GetDouble()).ToArray();
+            var schedule = GlobalSchedule.Create(ScheduleKind.Sgdr, 0.1, rates.Length,
+                sgdrT0: setting.GetProperty("t0").GetInt32(), sgdrTMult: setting.GetProperty("t_mult").GetInt32());
+            for (int e = 0; e < rates.Length; e++)
+                Assert.True(Math.Abs(schedule.ForEpoch(e + 1) - rates[e]) <= 1e-12, $"T0 {setting.GetProperty("t0")}, epoch {e + 1}: {schedule.ForEpoch(e + 1)} vs {rates[e]}");
+        }
+    }
 }

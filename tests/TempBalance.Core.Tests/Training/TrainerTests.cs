@@ -19,6 +19,7 @@ public sealed class TrainerTests : IDisposable
         Model = "smallcnn",
         Dataset = "synthetic",
         Method = "baseline",
+        TempBalance = new TempBalanceOptions { Enabled = false },
         Epochs = 2,
         BatchSize = 128,
         Lr = 0.05,
@@ -27,7 +28,7 @@ public sealed class TrainerTests : IDisposable
     };
 
     // A narrow ResNet18: 19 tuned layers, so per-layer learning rates are worth comparing.
-    static readonly TrainingConfig NarrowResNet = Small with { Model = "resnet18", WidthFactor = 0.25, Method = "tempbalance", Epochs = 3 };
+    static readonly TrainingConfig NarrowResNet = Small with { Model = "resnet18", WidthFactor = 0.25, Method = "tb", TempBalance = new TempBalanceOptions(), Epochs = 3 };
 
     string Dir(string name) => Path.Combine(root, name);
 
@@ -206,7 +207,7 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(eta * config.TempBalance.MinRatio, expected.Min(), 12);
         Assert.Equal(eta * config.TempBalance.MaxRatio, expected.Max(), 12);
 
-        var groups = method.Optimizer.ParamGroups.ToList();
+        var groups = method.Optimizer.Groups.ToList();
         Assert.Equal(1 + 19 + 16, groups.Count);
         foreach (var group in method.Groups)
             Assert.Equal(group.LayerName is null ? eta : expectedByLayer[group.LayerName], groups[group.GroupIndex].LearningRate, 12);
@@ -260,7 +261,7 @@ public sealed class TrainerTests : IDisposable
         using var model = ModelFactory.Create(config.Model, 10, 1, 28, config.WidthFactor);
         using var method = new TempBalanceMethod(model, config);
         method.Prepare(0.1);
-        double[] Rates() => method.Optimizer.ParamGroups.Select(g => g.LearningRate).ToArray();
+        double[] Rates() => method.Optimizer.Groups.Select(g => g.LearningRate).ToArray();
         var initial = Rates();
 
         method.AfterStep(1, 0.02);

@@ -99,7 +99,7 @@ public sealed class CancelResumeTests : IAsyncLifetime
 
         var runs = await _client.GetJsonAsync<RunPage>("/api/runs?tag=quickstart&sort=id&desc=false");
         Assert.Equal(ids, runs.Items.Select(r => r.Id));
-        Assert.Equal(["baseline", "tempbalance"], runs.Items.Select(r => r.Method));
+        Assert.Equal(["baseline", "tb"], runs.Items.Select(r => r.Method));
         Assert.All(runs.Items, r =>
         {
             Assert.Equal("smallcnn", r.Model);

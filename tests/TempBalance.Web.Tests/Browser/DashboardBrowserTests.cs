@@ -57,7 +57,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await BrowserSteps.Open(page, $"/compare?ids={string.Join(",", ids)}");
             await BrowserSteps.WaitForPoints(page, "chart-compare", trace: 0, atLeast: 3);
             await BrowserSteps.WaitForPoints(page, "chart-compare", trace: 1, atLeast: 3);
-            await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("tempbalance");
+            await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("tb");
             await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("±");
             await BrowserSteps.Shot(page, "compare.png", fullPage: true);
 

@@ -9,14 +9,14 @@ public sealed class RunFormModel
 {
     public string Model { get; set; } = "";
     public string Dataset { get; set; } = "";
-    public string Method { get; set; } = "tempbalance";
+    public string Method { get; set; } = RecipePresets.Default;
     public int Epochs { get; set; }
     public int BatchSize { get; set; }
     public double Lr { get; set; }
     public double Momentum { get; set; }
     public double WeightDecay { get; set; }
     public int Seed { get; set; }
-    public string Schedule { get; set; } = "cosine";
+    public ScheduleKind Schedule { get; set; } = ScheduleKind.Cosine;
     public int WarmupEpochs { get; set; }
     public string Device { get; set; } = "auto";
     public int? Subset { get; set; }
@@ -109,6 +109,7 @@ public sealed class RunFormModel
             Augment = Augment,
             TempBalance = new TempBalanceOptions
             {
+                Enabled = Method != "baseline",
                 Fit = Fit,
                 XminPos = XminPos,
                 ConvNorm = ConvNorm,
@@ -145,13 +146,13 @@ public static class RunFormPresets
         {
             Model = model,
             Dataset = dataset,
-            Method = "tempbalance",
+            Method = "tb",
             Epochs = 200,
             BatchSize = 128,
             Lr = lr,
             Momentum = 0.9,
             WeightDecay = 5e-4,
-            Schedule = "cosine",
+            Schedule = ScheduleKind.Cosine,
             Augment = true,
             Seed = 42,
             TempBalance = new TempBalanceOptions { MinRatio = s1, MaxRatio = s2 },
