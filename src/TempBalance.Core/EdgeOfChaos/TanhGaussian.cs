@@ -2,7 +2,7 @@ namespace TempBalance.Core.EdgeOfChaos;
 
 /// <summary>
 /// Gaussian averages E[f(h)] over a pre-activation h = mean + std * z, z ~ N(0, 1), of the tanh terms the
-/// mean-field equations need (docs/edge-of-chaos-method.md §2).
+/// mean-field equations and their derivatives need (docs/edge-of-chaos-method.md §2).
 /// </summary>
 public readonly record struct TanhMoments(
     double Tanh,
@@ -10,13 +10,16 @@ public readonly record struct TanhMoments(
     double Sech2,
     double Sech4,
     double TanhSech2,
-    double Tanh2Sech2)
+    double Tanh2Sech2,
+    double TanhSech4,
+    double Sech6,
+    double Tanh2Sech4)
 {
     /// <summary>The terms at one point (a zero standard deviation).</summary>
     public static TanhMoments At(double h)
     {
         var (t, s2) = TanhGaussian.TanhAndSech2(h);
-        return new TanhMoments(t, t * t, s2, s2 * s2, t * s2, t * t * s2);
+        return new TanhMoments(t, t * t, s2, s2 * s2, t * s2, t * t * s2, t * s2 * s2, s2 * s2 * s2, t * t * s2 * s2);
     }
 }
 
@@ -57,7 +60,7 @@ public static class TanhGaussian
         // Normalising by the summed weights makes E[1] = 1 exactly; the constant step h / sqrt(2 pi) cancels.
         double norm = 1 / sums.Weight;
         return new TanhMoments(sums.Tanh * norm, sums.Tanh2 * norm, sums.Sech2 * norm, sums.Sech4 * norm,
-            sums.TanhSech2 * norm, sums.Tanh2Sech2 * norm);
+            sums.TanhSech2 * norm, sums.Tanh2Sech2 * norm, sums.TanhSech4 * norm, sums.Sech6 * norm, sums.Tanh2Sech4 * norm);
     }
 
     /// <summary>tanh(h) and sech^2(h) from one exponential, sech^2 without the cancellation of 1 - tanh^2.</summary>
@@ -70,19 +73,22 @@ public static class TanhGaussian
 
     struct Sums
     {
-        public double Weight, Tanh, Tanh2, Sech2, Sech4, TanhSech2, Tanh2Sech2;
+        public double Weight, Tanh, Tanh2, Sech2, Sech4, TanhSech2, Tanh2Sech2, TanhSech4, Sech6, Tanh2Sech4;
 
         public void Add(double h, double weight)
         {
             var (t, s2) = TanhAndSech2(h);
-            double wt = weight * t, ws2 = weight * s2;
+            double wt = weight * t, ws2 = weight * s2, ws4 = ws2 * s2;
             Weight += weight;
             Tanh += wt;
             Tanh2 += wt * t;
             Sech2 += ws2;
-            Sech4 += ws2 * s2;
-            TanhSech2 += wt * s2;
-            Tanh2Sech2 += wt * t * s2;
+            Sech4 += ws4;
+            TanhSech2 += ws2 * t;
+            Tanh2Sech2 += ws2 * t * t;
+            TanhSech4 += ws4 * t;
+            Sech6 += ws4 * s2;
+            Tanh2Sech4 += ws4 * t * t;
         }
     }
 }
