@@ -46,7 +46,8 @@ public static class TrainCommand
         var device = new Option<string>("--device") { Description = "auto, cpu, cuda or cuda:N.", DefaultValueFactory = _ => defaults.Device };
         var width = new Option<double>("--width-factor") { Description = "Multiplies model widths (1 = the paper's).", DefaultValueFactory = _ => defaults.WidthFactor };
         var noAugment = new Option<bool>("--no-augment") { Description = "Turn off random crop and flip (colour datasets)." };
-        var subset = new Option<int?>("--subset") { Description = "Use only the first N training (and test) images." };
+        var subset = new Option<int?>("--subset") { Description = "Use only the first N training images (and at most N test images, unless --full-test-set)." };
+        var fullTestSet = new Option<bool>("--full-test-set") { Description = "With --subset, still evaluate on the whole test set." };
         var output = new Option<string>("--out") { Description = "Run directory for results.json, CSVs and checkpoint.bin.", DefaultValueFactory = _ => Path.Combine("runs", DateTime.Now.ToString("yyyyMMdd-HHmmss")) };
         var resume = new Option<bool>("--resume") { Description = "Continue the run in --out from its checkpoint, with its saved configuration." };
         var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: torch's choice)." };
@@ -69,7 +70,7 @@ public static class TrainCommand
         var command = new Command("train", "Train a model with a recipe (TempBalance, SNR, LARS, LAWN, ... or a combination) and record per-layer spectra and learning rates.")
         {
             model, dataset, method, epochs, batchSize, lr, momentum, weightDecay, seed, schedule, warmup, device, width,
-            noAugment, subset, output, resume, threads, dataRoot, download,
+            noAugment, subset, fullTestSet, output, resume, threads, dataRoot, download,
             optimizer, betas, eps, trust, sgdrT0, sgdrTMult, snr, snrIterations, lookahead, lawnFree, withTb, withoutTb,
             tbFit, tbAssign, tbMetric, tbMin, tbMax, tbXminPos, tbConvNorm, tbEigsThresh, tbEvery, tbFilter, tbReferenceTies, tbFloat32, tbPeakBound,
         };
@@ -113,6 +114,7 @@ public static class TrainCommand
                     WidthFactor = parse.GetValue(width),
                     Augment = !parse.GetValue(noAugment),
                     Subset = parse.GetValue(subset),
+                    KeepFullTestSet = parse.GetValue(fullTestSet),
                     TempBalance = new TempBalanceOptions
                     {
                         Fit = ParseEnum<XminRule>(parse.GetValue(tbFit)!, "tempBalance.fit", problems),
@@ -253,11 +255,13 @@ public static class TrainCommand
                     task.Value = p.Epoch - 1 + (double)p.Batch / p.BatchesPerEpoch;
                 };
                 trainer.Notice += notice => AnsiConsole.MarkupLine($"[yellow]Note:[/] {Markup.Escape(notice)}");
+                trainer.Started += environment => AnsiConsole.MarkupLine(Markup.Escape(
+                    $"Device {environment.Device} ({environment.DeviceName}), {environment.Threads} threads; {environment.TrainImages:N0} training and {environment.TestImages:N0} test images"));
                 trainer.EpochCompleted += e =>
                 {
                     task.Value = e.Epoch;
                     AnsiConsole.MarkupLine(Markup.Escape(
-                        $"epoch {e.Epoch}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P2} | test loss {e.TestLoss:F4} acc {e.TestAccuracy:P2} | lr {e.LearningRate:G4} | {e.EpochSeconds:F1} s + ESD {e.EsdSeconds:F2} s"));
+                        $"epoch {e.Epoch}: train loss {e.TrainLoss:F4} acc {e.TrainAccuracy:P2} | test loss {e.TestLoss:F4} acc {e.TestAccuracy:P2} | lr {(e.LearningRate is double lr ? lr.ToString("G4") : "-")} | {e.EpochSeconds:F1} s + ESD {e.EsdSeconds:F2} s"));
                 };
                 result = trainer.Run(cancel.Token);
             });
@@ -283,19 +287,16 @@ public static class TrainCommand
         var table = new Table().AddColumns("epoch", "train loss", "train acc", "test loss", "test acc", "lr", "epoch s", "ESD s");
         foreach (var e in result.Epochs)
             table.AddRow(e.Epoch.ToString(), $"{e.TrainLoss:F4}", $"{e.TrainAccuracy:P2}", $"{e.TestLoss:F4}", $"{e.TestAccuracy:P2}",
-                $"{e.LearningRate:G4}", $"{e.EpochSeconds:F1}", $"{e.EsdSeconds:F2}");
+                e.LearningRate is double lr ? $"{lr:G4}" : "-", $"{e.EpochSeconds:F1}", $"{e.EsdSeconds:F2}");
         AnsiConsole.Write(table);
 
         if (result.Epochs.Count > 0 && result.Epochs[^1].Layers.Count > 0)
         {
-            // A report's per-layer LR is the one for the epoch after it; the rates used during the last
-            // epoch therefore come from the report before it (after the final epoch cosine reaches 0).
             var last = result.Epochs[^1];
-            var usedDuringLast = result.Epochs.Count > 1 ? result.Epochs[^2].Layers : last.Layers;
-            var layers = new Table().AddColumns("layer", "kind", "eigs", "alpha", "spectral norm", $"lr in epoch {last.Epoch}", "tuned");
-            foreach (var (l, used) in last.Layers.Zip(usedDuringLast))
+            var layers = new Table().AddColumns("layer", "kind", "eigs", "alpha", "spectral norm", "J", $"lr in epoch {last.Epoch}", "tuned");
+            foreach (var l in last.Layers)
                 layers.AddRow(Markup.Escape(l.Name), l.Kind, l.EigsNum.ToString(), l.Alpha is double a ? $"{a:F3}" : Markup.Escape(l.FitError ?? "-"),
-                    $"{l.SpectralNorm:G4}", $"{used.LearningRate:G4}", l.Tuned ? "yes" : "no");
+                    $"{l.SpectralNorm:G4}", l.J is double j ? $"{j:F3}" : "-", l.LearningRate is double rate ? $"{rate:G4}" : "-", l.Tuned ? "yes" : "no");
             AnsiConsole.Write(layers);
         }
     }

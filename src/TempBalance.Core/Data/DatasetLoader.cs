@@ -16,10 +16,10 @@ public static class DatasetLoader
     };
 
     /// <summary>
-    /// Loads the training and test split; <paramref name="subset"/> keeps the first N training images
-    /// (and at most N test images). Fails with the missing files and where to put them.
+    /// Loads the training and test split; <paramref name="subset"/> keeps the first N training images (and at most
+    /// N test images, unless <paramref name="keepFullTestSet"/>). Fails with the missing files and where to put them.
     /// </summary>
-    public static DatasetSplits Load(string name, string dataRoot, int? subset = null)
+    public static DatasetSplits Load(string name, string dataRoot, int? subset = null, bool keepFullTestSet = false)
     {
         var location = DatasetCatalog.Locate(name, dataRoot);
         if (!location.Found) throw new FileNotFoundException(DatasetCatalog.MissingFilesMessage(location));
@@ -41,7 +41,7 @@ public static class DatasetLoader
         if (subset is int n)
         {
             train = train.Take(n);
-            test = test.Take(n);
+            if (!keepFullTestSet) test = test.Take(n);
         }
         var (mean, std) = Normalisation[info.Name];
         return new DatasetSplits(info, train, test, mean, std);

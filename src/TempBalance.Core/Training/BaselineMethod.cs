@@ -19,7 +19,7 @@ public sealed class BaselineMethod(nn.Module model, TrainingConfig config) : ITr
         var clock = Stopwatch.StartNew();
         var spectra = EsdAnalyzer.Analyze(model, config.TempBalance);
         double seconds = clock.Elapsed.TotalSeconds;
-        return new MethodAnalysis(spectra.Select(s => MethodAnalysis.Describe(s, tuned: false, globalLr)).ToList(), seconds);
+        return new MethodAnalysis(MethodAnalysis.Describe(model, spectra.Select(s => (s, false, globalLr)).ToList()), seconds);
     }
 
     public void AfterStep(long step, double globalLr) { }

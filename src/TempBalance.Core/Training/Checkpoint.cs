@@ -56,6 +56,7 @@ public static class Checkpoint
         if (magic != Magic && magic != MagicV1) throw new InvalidDataException($"{path} is not a TempBalance checkpoint.");
         var state = JsonSerializer.Deserialize<CheckpointState>(reader.ReadString(), ResultsWriter.Json)
             ?? throw new InvalidDataException($"{path} has no run state.");
+        if (magic == MagicV1) state = state with { Epochs = FromV1(state.Epochs) };
         // A run may move to another device; anything else that differs would not continue the same run.
         if (expectedConfig is not null && state.Config with { Device = expectedConfig.Device } != expectedConfig)
             throw new InvalidDataException(
@@ -77,6 +78,20 @@ public static class Checkpoint
         foreach (var (group, lr) in optimizer.Groups.Zip(state.GroupLearningRates)) group.LearningRate = lr;
         return state;
     }
+
+    /// <summary>
+    /// v1 stored with each layer only the rate assigned for the NEXT epoch (as learningRate) and the rate of epoch 1
+    /// as epoch 0's global rate; v2 stores the rate used during the epoch and the next one apart.
+    /// </summary>
+    static IReadOnlyList<EpochReport> FromV1(IReadOnlyList<EpochReport> epochs) => epochs.Select((e, i) => e with
+    {
+        LearningRate = e.Epoch == 0 ? null : e.LearningRate,
+        Layers = e.Layers.Select(l => l with
+        {
+            NextLearningRate = l.LearningRate ?? 0,
+            LearningRate = i == 0 ? null : epochs[i - 1].Layers.FirstOrDefault(p => p.Index == l.Index)?.LearningRate,
+        }).ToList(),
+    }).ToList();
 
     /// <summary>
     /// Reads past what precedes the model in a checkpoint (magic, run state, random states), leaving the reader

@@ -1,4 +1,6 @@
+using TempBalance.Core.EdgeOfChaos;
 using TempBalance.Core.Spectral;
+using static TorchSharp.torch;
 
 namespace TempBalance.Core.Training;
 
@@ -21,16 +23,25 @@ public interface ITrainingMethod : IDisposable
     void AfterStep(long step, double globalLr);
 }
 
-/// <summary>Each analysed layer with the learning rate it trains with next, and the seconds the analysis took.</summary>
+/// <summary>
+/// Each analysed layer with the learning rate it trains with next (<see cref="LayerReport.NextLearningRate"/>;
+/// the trainer fills in the rate it trained with), and the seconds the spectral analysis took.
+/// </summary>
 public sealed record MethodAnalysis(IReadOnlyList<LayerReport> Layers, double EsdSeconds)
 {
-    public static LayerReport Describe(LayerSpectrum spectrum, bool tuned, double learningRate)
+    /// <summary>The layers' spectra, order parameters and next learning rates, in the analysed layers' order.</summary>
+    public static IReadOnlyList<LayerReport> Describe(nn.Module model, IReadOnlyList<(LayerSpectrum Spectrum, bool Tuned, double NextLearningRate)> layers)
     {
-        var fit = spectrum.Fit;
-        return new LayerReport(
-            spectrum.Index, spectrum.Name, spectrum.Kind.ToString(), spectrum.EigsNum,
-            fit.Succeeded ? fit.Alpha : null, fit.Succeeded ? fit.D : null, fit.Succeeded ? fit.Xmin : null,
-            spectrum.SpectralNorm, spectrum.AlphaWeighted, learningRate, tuned, fit.Error,
-            EsdHistogramBuilder.Build(spectrum.Eigenvalues));
+        var order = OrderParameters.OfModel(model);
+        return layers.Select(l =>
+        {
+            var (spectrum, fit) = (l.Spectrum, l.Spectrum.Fit);
+            var parameters = order[spectrum.Index].Parameters;
+            return new LayerReport(
+                spectrum.Index, spectrum.Name, spectrum.Kind.ToString(), spectrum.EigsNum,
+                fit.Succeeded ? fit.Alpha : null, fit.Succeeded ? fit.D : null, fit.Succeeded ? fit.Xmin : null,
+                spectrum.SpectralNorm, spectrum.AlphaWeighted, null, l.NextLearningRate, l.Tuned, fit.Error,
+                EsdHistogramBuilder.Build(spectrum.Eigenvalues), parameters.J, parameters.J0);
+        }).ToList();
     }
 }

@@ -29,19 +29,25 @@ public static class ResultsWriter
 
     public sealed record EpochMetrics(
         int Epoch, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
-        double LearningRate, double EpochSeconds, double EsdSeconds, IReadOnlyList<BatchLossPoint>? BatchLosses = null);
+        double? LearningRate, double EpochSeconds, double EsdSeconds, IReadOnlyList<BatchLossPoint>? BatchLosses = null);
 
-    /// <summary>One layer over the run; entry i of every list belongs to Epochs[i].</summary>
+    /// <summary>
+    /// One layer over the run; entry i of every list belongs to Epochs[i]. LearningRate[i] is the rate the layer
+    /// trained with during that epoch (null for epoch 0), NextLearningRate[i] the one its analysis assigned next.
+    /// </summary>
     public sealed record LayerSeries(
         int Index, string Name, string Kind, int EigsNum, bool Tuned, IReadOnlyList<int> Epochs,
         IReadOnlyList<double?> Alpha, IReadOnlyList<double?> D, IReadOnlyList<double?> Xmin,
-        IReadOnlyList<double> SpectralNorm, IReadOnlyList<double?> AlphaWeighted, IReadOnlyList<double> LearningRate);
+        IReadOnlyList<double> SpectralNorm, IReadOnlyList<double?> AlphaWeighted, IReadOnlyList<double?> LearningRate,
+        IReadOnlyList<double> NextLearningRate, IReadOnlyList<double?> J, IReadOnlyList<double?> J0);
 
     /// <summary>Outcome is null while the run is still going (results are rewritten after every epoch).</summary>
     public sealed record RunResults(
-        TrainingConfig Config, RunOutcome? Outcome, string? Message, IReadOnlyList<EpochMetrics> Epochs, IReadOnlyList<LayerSeries> Layers);
+        TrainingConfig Config, RunOutcome? Outcome, string? Message, IReadOnlyList<EpochMetrics> Epochs, IReadOnlyList<LayerSeries> Layers,
+        RunEnvironment? Environment = null);
 
-    public static RunResults Summarise(TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs)
+    public static RunResults Summarise(TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs,
+        RunEnvironment? environment = null)
     {
         var metrics = epochs.Select(e => new EpochMetrics(
             e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds, e.BatchLosses)).ToList();
@@ -54,16 +60,18 @@ public static class ResultsWriter
                 return new LayerSeries(last.Index, last.Name, last.Kind, last.EigsNum, last.Tuned,
                     g.Select(x => x.Epoch).ToList(), g.Select(x => x.Layer.Alpha).ToList(), g.Select(x => x.Layer.D).ToList(),
                     g.Select(x => x.Layer.Xmin).ToList(), g.Select(x => x.Layer.SpectralNorm).ToList(),
-                    g.Select(x => x.Layer.AlphaWeighted).ToList(), g.Select(x => x.Layer.LearningRate).ToList());
+                    g.Select(x => x.Layer.AlphaWeighted).ToList(), g.Select(x => x.Layer.LearningRate).ToList(),
+                    g.Select(x => x.Layer.NextLearningRate).ToList(), g.Select(x => x.Layer.J).ToList(), g.Select(x => x.Layer.J0).ToList());
             })
             .ToList();
-        return new RunResults(config, outcome, message, metrics, layers);
+        return new RunResults(config, outcome, message, metrics, layers, environment);
     }
 
-    public static void Write(string runDirectory, TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs)
+    public static void Write(string runDirectory, TrainingConfig config, RunOutcome? outcome, string? message, IReadOnlyList<EpochReport> epochs,
+        RunEnvironment? environment = null)
     {
         Directory.CreateDirectory(runDirectory);
-        var results = Summarise(config, outcome, message, epochs);
+        var results = Summarise(config, outcome, message, epochs, environment);
         WriteAtomically(Path.Combine(runDirectory, ResultsFile), JsonSerializer.Serialize(results, IndentedJson));
 
         // Every row names the recipe, so that the epochs of many runs concatenated still say what trained them.
@@ -75,10 +83,12 @@ public static class ResultsWriter
 
         WriteAtomically(Path.Combine(runDirectory, BatchLossesFile), BatchLossesCsv(epochs.SelectMany(e => e.BatchLosses ?? [])));
 
-        var layersCsv = new StringBuilder("epoch,index,name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned\n");
+        // learning_rate is the rate used during the row's epoch, as in epochs.csv; next_learning_rate the one assigned after it.
+        var layersCsv = new StringBuilder("epoch,index,name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,next_learning_rate,tuned,j,j0\n");
         foreach (var e in epochs)
             foreach (var l in e.Layers)
-                layersCsv.AppendLine(Csv(e.Epoch, l.Index, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted, l.LearningRate, l.Tuned));
+                layersCsv.AppendLine(Csv(e.Epoch, l.Index, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,
+                    l.LearningRate, l.NextLearningRate, l.Tuned, l.J, l.J0));
         WriteAtomically(Path.Combine(runDirectory, LayersFile), layersCsv.ToString());
     }
 

@@ -12,9 +12,11 @@ namespace TempBalance.Core.Training;
 public sealed class TempBalanceMethod : ITrainingMethod
 {
     readonly TempBalanceScheduler scheduler;
+    readonly nn.Module model;
 
     public TempBalanceMethod(nn.Module model, TrainingConfig config)
     {
+        this.model = model;
         scheduler = new TempBalanceScheduler(model, config.TempBalance, (model as IHasBatchNormMap)?.BatchNormToConv);
         OptimizerStack? stack = null;
         scheduler.CreateOptimizer(config.Lr, groups => (stack = new OptimizerStack(config, model, groups)).Base);
@@ -29,8 +31,8 @@ public sealed class TempBalanceMethod : ITrainingMethod
 
     public void AfterStep(long step, double globalLr) => scheduler.OnOptimizerStep(globalLr);
 
-    static MethodAnalysis Describe(TempBalanceUpdate update) => new(
-        update.Layers.Select(l => MethodAnalysis.Describe(l.Spectrum, l.Tuned, l.LearningRate)).ToList(),
+    MethodAnalysis Describe(TempBalanceUpdate update) => new(
+        MethodAnalysis.Describe(model, update.Layers.Select(l => (l.Spectrum, l.Tuned, l.LearningRate)).ToList()),
         update.EsdTime.TotalSeconds);
 
     public void Dispose() => Optimizer.Dispose();

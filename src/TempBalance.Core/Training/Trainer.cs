@@ -25,6 +25,14 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
     /// <summary>Something about how this run trains that its user should know (once, before the first epoch).</summary>
     public event Action<string>? Notice;
 
+    /// <summary>Where the run trains and on how much data, once the data and model are loaded (also in results.json).</summary>
+    public event Action<RunEnvironment>? Started;
+
+    /// <summary>The run moved on to training, the test pass or the spectral analysis of an epoch.</summary>
+    public event Action<PhaseChange>? PhaseChanged;
+
+    RunEnvironment? environment;
+
     public TrainingConfig Config { get; } = config;
 
     public TrainingResult Run(CancellationToken cancellationToken)
@@ -37,7 +45,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         var info = DatasetCatalog.Get(Config.Dataset);
         torch.random.manual_seed(Config.Seed);
         using var pipeline = new InputPipeline(
-            DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset), device, Config.Augment && info.Channels == 3);
+            DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset, Config.KeepFullTestSet), device, Config.Augment && info.Channels == 3);
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);
         bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
@@ -47,6 +55,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
             CpuConvolutionWorkaround.OneDnnOff().Dispose();
             Notice?.Invoke(CpuConvolutionWorkaround.Notice(model));
         }
+        environment = RunEnvironment.Describe(device, pipeline.TrainCount, pipeline.TestCount);
+        Started?.Invoke(environment);
         using var method = TrainingMethods.Create(Config, model);
         using var dataGenerator = new Generator((ulong)Config.Seed);
         var globalSchedule = GlobalSchedule.Create(Config.Schedule, Config.Lr, Config.Epochs, Config.WarmupEpochs, Config.Sgdr.T0, Config.Sgdr.TMult);
@@ -83,6 +93,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         {
             double lr = schedule(epoch);
             method.Optimizer.BeginEpoch(epoch);
+            PhaseChanged?.Invoke(new PhaseChange(epoch, TrainingPhase.Training));
             var epochClock = Stopwatch.StartNew();
             model.train();
             using var order = pipeline.Shuffle(dataGenerator);
@@ -129,6 +140,7 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
             // Evaluating a large test set takes a while; a stop request (cancel, or the app shutting down with a
             // container's few seconds of grace) should not wait for it. The epoch is then trained again on resume.
             double testLoss, testAccuracy;
+            PhaseChanged?.Invoke(new PhaseChange(epoch, TrainingPhase.Evaluating));
             try
             {
                 (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch, cancellationToken);
@@ -138,9 +150,13 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
                 return End(RunOutcome.Cancelled, $"Cancelled while evaluating epoch {epoch}; epochs up to {epoch - 1} are kept.", epochs);
             }
             double epochSeconds = epochClock.Elapsed.TotalSeconds;
+            PhaseChanged?.Invoke(new PhaseChange(epoch, TrainingPhase.SpectralAnalysis));
             var analysis = method.Prepare(schedule(epoch + 1));
+            // The rates this epoch trained with are the ones the previous analysis assigned.
+            var trainedWith = epochs[^1].Layers.ToDictionary(l => l.Index, l => l.NextLearningRate);
+            var layers = analysis.Layers.Select(l => l with { LearningRate = trainedWith.TryGetValue(l.Index, out var rate) ? rate : null }).ToList();
             var report = new EpochReport(epoch, lossSum / seen, correct / seen, testLoss, testAccuracy, lr,
-                epochSeconds, analysis.EsdSeconds, analysis.Layers, lossPoints);
+                epochSeconds, analysis.EsdSeconds, layers, lossPoints);
             epochs.Add(report);
             Finish(epochs, step, model, method, dataGenerator);
         }
@@ -150,11 +166,13 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
     EpochReport InitialReport(nn.Module<Tensor, Tensor> model, ITrainingMethod method, InputPipeline pipeline, double lr, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        PhaseChanged?.Invoke(new PhaseChange(0, TrainingPhase.Evaluating));
         var (trainLoss, trainAccuracy) = Evaluate(model, Math.Min(pipeline.TrainCount, InitialTrainSample), pipeline.PlainTrainBatch, cancellationToken);
         var (testLoss, testAccuracy) = Evaluate(model, pipeline.TestCount, pipeline.TestBatch, cancellationToken);
         double seconds = clock.Elapsed.TotalSeconds;
+        PhaseChanged?.Invoke(new PhaseChange(0, TrainingPhase.SpectralAnalysis));
         var analysis = method.Prepare(lr);
-        return new EpochReport(0, trainLoss, trainAccuracy, testLoss, testAccuracy, lr, seconds, analysis.EsdSeconds, analysis.Layers);
+        return new EpochReport(0, trainLoss, trainAccuracy, testLoss, testAccuracy, null, seconds, analysis.EsdSeconds, analysis.Layers);
     }
 
     /// <summary>Checkpoints, writes the results so far, then tells listeners (who may stop the process at once).</summary>
@@ -162,13 +180,13 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
     {
         var lrs = method.Optimizer.Groups.Select(g => g.LearningRate).ToList();
         Checkpoint.Save(runDirectory, new CheckpointState(Config, epochs[^1].Epoch, step, epochs, lrs), model, method.Optimizer, dataGenerator);
-        ResultsWriter.Write(runDirectory, Config, null, $"In progress: epoch {epochs[^1].Epoch} of {Config.Epochs} done.", epochs);
+        ResultsWriter.Write(runDirectory, Config, null, $"In progress: epoch {epochs[^1].Epoch} of {Config.Epochs} done.", epochs, environment);
         EpochCompleted?.Invoke(epochs[^1]);
     }
 
     TrainingResult End(RunOutcome outcome, string? message, List<EpochReport> epochs)
     {
-        ResultsWriter.Write(runDirectory, Config, outcome, message, epochs);
+        ResultsWriter.Write(runDirectory, Config, outcome, message, epochs, environment);
         return new TrainingResult(outcome, message, epochs);
     }
 

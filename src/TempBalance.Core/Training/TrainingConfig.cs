@@ -38,8 +38,12 @@ public sealed record TrainingConfig
     /// <summary>"auto" (CUDA when present), "cpu", "cuda" or "cuda:N".</summary>
     public string Device { get; init; } = "auto";
 
-    /// <summary>Use only the first N training images (smoke tests, quick looks).</summary>
+    /// <summary>Use only the first N training images (smoke tests, quick looks), and at most N test images unless
+    /// <see cref="KeepFullTestSet"/>.</summary>
     public int? Subset { get; init; }
+
+    /// <summary>With a <see cref="Subset"/>, still evaluate on the whole test set.</summary>
+    public bool KeepFullTestSet { get; init; }
 
     /// <summary>Multiplies channel widths of the ResNets (1 = the paper's 64 base channels).</summary>
     public double WidthFactor { get; init; } = 1.0;

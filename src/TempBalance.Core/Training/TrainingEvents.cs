@@ -24,9 +24,11 @@ public sealed record EsdHistogram(double[] Log10BinEdges, int[] Counts)
 }
 
 /// <summary>
-/// One analysed layer at the end of an epoch. <see cref="LearningRate"/> is the rate the method assigned from
-/// this analysis, i.e. the rate the layer trains with during the NEXT epoch (after the last epoch: the
-/// schedule's final value). Alpha, D and Xmin are null when the power-law fit failed (see FitError).
+/// One analysed layer at the end of an epoch. <see cref="LearningRate"/> is the rate the layer trained with DURING
+/// this epoch (null for epoch 0, which trains nothing; with refits every K steps, the rate at the epoch's start);
+/// <see cref="NextLearningRate"/> is the rate the method assigned from this epoch's analysis for the next one.
+/// Alpha, D and Xmin are null when the power-law fit failed (see FitError). J and J0 are the weight's order
+/// parameters (EdgeOfChaos.OrderParameters); null in epochs of checkpoints written before they were recorded.
 /// </summary>
 public sealed record LayerReport(
     int Index,
@@ -38,18 +40,21 @@ public sealed record LayerReport(
     double? Xmin,
     double SpectralNorm,
     double? AlphaWeighted,
-    double LearningRate,
+    double? LearningRate,
+    double NextLearningRate,
     bool Tuned,
     string? FitError,
-    EsdHistogram Histogram);
+    EsdHistogram Histogram,
+    double? J = null,
+    double? J0 = null);
 
 /// <summary>
 /// Raised after every epoch; epoch numbers start at 1. Epoch 0 describes the initial weights: its test metrics
 /// are measured on the test set and its train metrics on up to 10,000 training images without augmentation,
 /// and EpochSeconds is that evaluation's time. <see cref="LearningRate"/> is the global rate used DURING the
-/// epoch (for epoch 0, the rate of epoch 1). EpochSeconds covers training and test evaluation; EsdSeconds is
-/// the spectral analysis after it, counted separately. <see cref="BatchLosses"/> is the epoch's
-/// <see cref="BatchLossCurve"/> (null for epoch 0, and for epochs of checkpoints written before it existed).
+/// epoch (null for epoch 0). EpochSeconds covers training and test evaluation; EsdSeconds is the spectral
+/// analysis after it, counted separately. <see cref="BatchLosses"/> is the epoch's <see cref="BatchLossCurve"/>
+/// (null for epoch 0, and for epochs of checkpoints written before it existed).
 /// </summary>
 public sealed record EpochReport(
     int Epoch,
@@ -57,11 +62,17 @@ public sealed record EpochReport(
     double TrainAccuracy,
     double TestLoss,
     double TestAccuracy,
-    double LearningRate,
+    double? LearningRate,
     double EpochSeconds,
     double EsdSeconds,
     IReadOnlyList<LayerReport> Layers,
     IReadOnlyList<BatchLossPoint>? BatchLosses = null);
+
+/// <summary>What a run is doing between its batches: training, or the test pass and spectral analysis after an epoch.</summary>
+public enum TrainingPhase { Training, Evaluating, SpectralAnalysis }
+
+/// <summary>Raised when a run enters a phase of an epoch (epoch 0: evaluating and analysing the initial weights).</summary>
+public sealed record PhaseChange(int Epoch, TrainingPhase Phase);
 
 public enum RunOutcome { Completed, Cancelled, Diverged }
 

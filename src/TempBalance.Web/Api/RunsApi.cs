@@ -26,7 +26,11 @@ public static class RunsApi
         api.MapGet("/runs/{id:long}", GetRun)
             .WithSummary("One run: summary, config, notes, heartbeat, live sequence number, whether a checkpoint exists");
         api.MapPatch("/runs/{id:long}", UpdateRun)
-            .WithSummary("Change a run's tags or notes");
+            .WithSummary("Change a run's name, tags or notes, or archive it (archived: true) or bring it back (false)");
+        api.MapDelete("/runs/{id:long}", DeleteRun)
+            .WithSummary("Delete a finished run with its metrics and files (409 while it is queued or running: cancel it first)");
+        api.MapGet("/runs/{id:long}/system", GetSystemMetrics)
+            .WithSummary("CPU, memory and (on CUDA) GPU use of the training process, sampled with each heartbeat");
         api.MapGet("/runs/{id:long}/epochs", GetEpochs)
             .WithSummary("Per-epoch metrics; sinceEpoch returns only later epochs (refetch after a missed live message)");
         api.MapGet("/runs/{id:long}/layers", GetLayers)
@@ -48,7 +52,7 @@ public static class RunsApi
         RunService runs, CancellationToken cancellationToken,
         int page = 1, int pageSize = 25, string? sort = null, bool desc = true, string? status = null,
         string? method = null, string? model = null, string? dataset = null, string? search = null, string? tag = null,
-        Guid? group = null)
+        Guid? group = null, string? archived = null)
     {
         var errors = new Dictionary<string, string[]>();
         if (page < 1) errors["page"] = ["page starts at 1."];
@@ -62,10 +66,14 @@ public static class RunsApi
             if (Enum.TryParse<RunStatus>(name, ignoreCase: true, out var parsed) && !int.TryParse(name, out _)) statuses.Add(parsed);
             else errors["status"] = [$"Unknown status '{name}'. Choose from: {string.Join(", ", Enum.GetNames<RunStatus>())} (comma-separated)."];
         }
+        var archivedFilter = ArchivedFilter.Exclude;
+        if (archived is not null && !(Enum.TryParse(archived, ignoreCase: true, out archivedFilter) && Enum.IsDefined(archivedFilter) && !int.TryParse(archived, out _)))
+            errors["archived"] = [$"Unknown value '{archived}'. Choose one of: exclude (default), include, only."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var query = new RunQuery
         {
+            Archived = archivedFilter,
             Page = page,
             PageSize = pageSize,
             Sort = sortBy,
@@ -128,14 +136,35 @@ public static class RunsApi
     static async Task<Results<Ok<RunDetails>, NotFound<ProblemDetails>>> GetRun(long id, RunService runs, CancellationToken cancellationToken) =>
         await runs.GetAsync(id, cancellationToken) is { } run ? TypedResults.Ok(run) : RunNotFound(id);
 
-    public sealed record RunAnnotations(IReadOnlyList<string>? Tags, string? Notes);
+    /// <summary>What PATCH changes; a field left out (or null) stays as it is; an empty name restores the default one.</summary>
+    public sealed record RunAnnotations(IReadOnlyList<string>? Tags, string? Notes, string? Name = null, bool? Archived = null);
 
     static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, RunAnnotations body, RunService runs, CancellationToken cancellationToken)
     {
-        var errors = RunRequestValidation.ValidateAnnotations(body.Tags, body.Notes);
+        var errors = RunRequestValidation.ValidateAnnotations(body.Tags, body.Notes, body.Name);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken) ? TypedResults.NoContent() : RunNotFound(id);
+        return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken, body.Name, body.Archived) ? TypedResults.NoContent() : RunNotFound(id);
     }
+
+    static async Task<Results<NoContent, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> DeleteRun(long id, RunService runs, CancellationToken cancellationToken)
+    {
+        var result = await runs.DeleteAsync(id, cancellationToken);
+        return result.Outcome switch
+        {
+            RunTransitionOutcome.Done => TypedResults.NoContent(),
+            RunTransitionOutcome.NotFound => RunNotFound(id),
+            _ => TypedResults.Conflict(new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "Cannot delete",
+                Detail = result.Message,
+                Extensions = { ["runStatus"] = result.Status?.ToString() },
+            }),
+        };
+    }
+
+    static async Task<Results<Ok<IReadOnlyList<SystemSample>>, NotFound<ProblemDetails>>> GetSystemMetrics(long id, RunService runs, CancellationToken cancellationToken) =>
+        await runs.GetSystemMetricsAsync(id, cancellationToken) is { } samples ? TypedResults.Ok(samples) : RunNotFound(id);
 
     static async Task<Results<Ok<IReadOnlyList<EpochPoint>>, NotFound<ProblemDetails>>> GetEpochs(
         long id, RunService runs, CancellationToken cancellationToken, int? sinceEpoch = null) =>

@@ -30,6 +30,10 @@ public static class RunStatuses
 public sealed class Run
 {
     public long Id { get; set; }
+
+    /// <summary>A name people can refer to the run by; defaulted from the recipe and seed, editable.</summary>
+    public string? Name { get; set; }
+
     public required string ConfigJson { get; set; }
     public required string Method { get; set; }
     public required string Model { get; set; }
@@ -64,6 +68,15 @@ public sealed class Run
     /// <summary>The highest live-update sequence number written so far; a restarted app continues above it.</summary>
     public long LastSequence { get; set; }
 
+    /// <summary>When the run was archived: hidden from the runs table unless asked for, kept otherwise.</summary>
+    public DateTime? ArchivedAt { get; set; }
+
+    /// <summary>Where it trained (<see cref="RunEnvironment"/> as JSON), recorded when training starts.</summary>
+    public string? EnvironmentJson { get; set; }
+
+    /// <summary>What the job is doing inside the current epoch (training, evaluating, spectral analysis).</summary>
+    public TrainingPhase? Phase { get; set; }
+
     public List<EpochMetric> EpochMetrics { get; set; } = [];
 
     public TrainingConfig Config => RunJson.DeserializeConfig(ConfigJson);
@@ -71,6 +84,7 @@ public sealed class Run
     /// <summary>A new row for this config, with the columns the runs list filters and sorts on copied out of it.</summary>
     public static Run For(TrainingConfig config, RunStatus status, DateTime createdAt) => new()
     {
+        Name = DefaultName(config),
         ConfigJson = RunJson.SerializeConfig(config),
         Method = RecipePresets.NameOf(config),
         Model = config.Model.Trim().ToLowerInvariant(),
@@ -80,6 +94,12 @@ public sealed class Run
         Status = status,
         CreatedAt = createdAt,
     };
+
+    public const int MaxNameLength = 200;
+
+    /// <summary>"tb+snr · resnet18 · cifar100 · seed 42": what the runs table shows until someone renames the run.</summary>
+    public static string DefaultName(TrainingConfig config) =>
+        $"{RecipePresets.NameOf(config)} · {config.Model.Trim().ToLowerInvariant()} · {config.Dataset.Trim().ToLowerInvariant()} · seed {config.Seed}";
 }
 
 /// <summary>
@@ -94,7 +114,10 @@ public sealed class EpochMetric
     public double? TrainAccuracy { get; set; }
     public double? TestLoss { get; set; }
     public double? TestAccuracy { get; set; }
-    public double LearningRate { get; set; }
+
+    /// <summary>The global rate used during the epoch; null for epoch 0.</summary>
+    public double? LearningRate { get; set; }
+
     public double EpochSeconds { get; set; }
     public double EsdSeconds { get; set; }
     public DateTime RecordedAt { get; set; }
@@ -114,8 +137,19 @@ public sealed class LayerMetric
     public double? Xmin { get; set; }
     public double? SpectralNorm { get; set; }
     public double? AlphaWeighted { get; set; }
-    public double LearningRate { get; set; }
+
+    /// <summary>The rate the layer trained with during the epoch (null for epoch 0).</summary>
+    public double? LearningRate { get; set; }
+
+    /// <summary>The rate this epoch's analysis assigned for the next epoch.</summary>
+    public double NextLearningRate { get; set; }
+
     public bool Tuned { get; set; }
+
+    /// <summary>Order parameters J = std(W) sqrt(fan-in) and J0 = mean(W) fan-in (null where not recorded).</summary>
+    public double? J { get; set; }
+
+    public double? J0 { get; set; }
 
     /// <summary>Null when the power-law fit succeeded; otherwise why it did not.</summary>
     public string? FitError { get; set; }
@@ -128,4 +162,15 @@ public sealed class LayerSpectrum
     public int Epoch { get; set; }
     public int LayerIndex { get; set; }
     public required byte[] Histogram { get; set; }
+}
+
+/// <summary>What the training process cost the machine at one moment (<see cref="SystemSampler"/>), taken with each heartbeat.</summary>
+public sealed class SystemMetric
+{
+    public long RunId { get; set; }
+    public DateTime At { get; set; }
+    public double CpuPercent { get; set; }
+    public double MemoryMegabytes { get; set; }
+    public double? GpuUtilizationPercent { get; set; }
+    public double? GpuMemoryMegabytes { get; set; }
 }

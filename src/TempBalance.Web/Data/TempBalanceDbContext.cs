@@ -13,6 +13,7 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<EpochMetric> EpochMetrics => Set<EpochMetric>();
     public DbSet<LayerMetric> LayerMetrics => Set<LayerMetric>();
     public DbSet<LayerSpectrum> LayerSpectra => Set<LayerSpectrum>();
+    public DbSet<SystemMetric> SystemMetrics => Set<SystemMetric>();
 
     // SQLite hands DateTimes back without a kind; every stored time is UTC, so say so (JSON then ends in "Z").
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -35,6 +36,8 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             run.Property(r => r.Dataset).HasMaxLength(80);
             run.Property(r => r.GroupName).HasMaxLength(200);
             run.Property(r => r.ErrorMessage).HasMaxLength(4000);
+            run.Property(r => r.Name).HasMaxLength(Run.MaxNameLength);
+            run.Property(r => r.Phase).HasConversion<string>().HasMaxLength(20);
             run.Ignore(r => r.Config);
             // The runs list filters by status and sorts by creation time or accuracy (docs/benchmarks.md).
             run.HasIndex(r => new { r.Status, r.CreatedAt });
@@ -44,6 +47,7 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             run.HasIndex(r => r.Model);
             run.HasIndex(r => r.Dataset);
             run.HasIndex(r => r.GroupId);
+            run.HasIndex(r => r.ArchivedAt);
             run.HasMany(r => r.EpochMetrics).WithOne().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -57,6 +61,12 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             layer.Property(l => l.Kind).HasMaxLength(40);
             layer.Property(l => l.FitError).HasMaxLength(1000);
             layer.HasOne<Run>().WithMany().HasForeignKey(l => l.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<SystemMetric>(metric =>
+        {
+            metric.HasKey(m => new { m.RunId, m.At });
+            metric.HasOne<Run>().WithMany().HasForeignKey(m => m.RunId).OnDelete(DeleteBehavior.Cascade);
         });
 
         modelBuilder.Entity<LayerSpectrum>(spectrum =>

@@ -58,6 +58,16 @@ public sealed class TrainingJob(
             };
             trainer.EpochCompleted += report => StoreEpoch(runId, config.Epochs, report, publish: true);
             trainer.Notice += notice => logger.LogWarning("Run {RunId}: {Notice}", runId, notice);
+            trainer.Started += environment =>
+            {
+                progress.Sampler = new SystemSampler(environment.Device);
+                StoreEnvironment(runId, environment);
+            };
+            trainer.PhaseChanged += change =>
+            {
+                progress.Phase = change.Phase;
+                updates.Publish(new PhaseChangedUpdate(runId, updates.NextSequence(runId, 0), change.Epoch, change.Phase));
+            };
             logger.LogInformation("Run {RunId}: training {Model} on {Dataset} with {Method} for {Epochs} epochs",
                 runId, config.Model, config.Dataset, config.Method, config.Epochs);
             // Training blocks its thread for minutes to hours: it gets a thread of its own, not one of the thread
@@ -162,8 +172,11 @@ public sealed class TrainingJob(
             SpectralNorm = Finite(l.SpectralNorm),
             AlphaWeighted = Finite(l.AlphaWeighted),
             LearningRate = l.LearningRate,
+            NextLearningRate = l.NextLearningRate,
             Tuned = l.Tuned,
             FitError = l.FitError,
+            J = Finite(l.J),
+            J0 = Finite(l.J0),
         }).ToList();
         db.EpochMetrics.Add(epoch);
         db.LayerMetrics.AddRange(layers);
@@ -270,11 +283,26 @@ public sealed class TrainingJob(
                 try
                 {
                     var batch = progress.Batch;
+                    var phase = progress.Phase;
                     var now = DateTime.UtcNow;
                     long sequence = updates.CurrentSequence(runId);
                     await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+                    if (progress.Sampler?.Sample() is { } sample)
+                    {
+                        db.SystemMetrics.Add(new SystemMetric
+                        {
+                            RunId = runId,
+                            At = sample.At,
+                            CpuPercent = sample.CpuPercent,
+                            MemoryMegabytes = sample.MemoryMegabytes,
+                            GpuUtilizationPercent = sample.GpuUtilizationPercent,
+                            GpuMemoryMegabytes = sample.GpuMemoryMegabytes,
+                        });
+                        await db.SaveChangesAsync(cancellationToken);
+                    }
                     await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(s => s
                         .SetProperty(r => r.HeartbeatAt, now)
+                        .SetProperty(r => r.Phase, phase)
                         .SetProperty(r => r.ProgressEpoch, r => batch == null ? r.ProgressEpoch : batch.Epoch)
                         .SetProperty(r => r.ProgressBatch, r => batch == null ? r.ProgressBatch : batch.Batch)
                         .SetProperty(r => r.BatchesPerEpoch, r => batch == null ? r.BatchesPerEpoch : batch.BatchesPerEpoch)
@@ -303,5 +331,20 @@ public sealed class TrainingJob(
     sealed class LatestProgress
     {
         public volatile BatchProgress? Batch;
+        public volatile SystemSampler? Sampler;
+        volatile int phase = -1;
+
+        public TrainingPhase? Phase
+        {
+            get => phase < 0 ? null : (TrainingPhase)phase;
+            set => phase = value is { } p ? (int)p : -1;
+        }
+    }
+
+    void StoreEnvironment(long runId, RunEnvironment environment)
+    {
+        using var db = dbFactory.CreateDbContext();
+        var json = System.Text.Json.JsonSerializer.Serialize(environment, RunJson.Options);
+        db.Runs.Where(r => r.Id == runId).ExecuteUpdate(s => s.SetProperty(r => r.EnvironmentJson, json));
     }
 }

@@ -22,4 +22,7 @@ public sealed record BatchProgressUpdate(
     long RunId, long Sequence, int Epoch, int Batch, int BatchesPerEpoch, double Loss, double Accuracy,
     double ImagesPerSecond, double EtaSeconds, IReadOnlyList<BatchLossPoint> EpochLosses) : RunUpdate(RunId, Sequence);
 
+/// <summary>The run moved on to training, the test pass or the spectral analysis of an epoch.</summary>
+public sealed record PhaseChangedUpdate(long RunId, long Sequence, int Epoch, TrainingPhase Phase) : RunUpdate(RunId, Sequence);
+
 public sealed record StatusChangedUpdate(long RunId, long Sequence, RunStatus Status, string? Message) : RunUpdate(RunId, Sequence);

@@ -53,6 +53,7 @@ public sealed class TrainingHubBroadcaster(TrainingUpdates updates, IHubContext<
         EpochCompletedUpdate => "EpochCompleted",
         LayerMetricsUpdate => "LayerMetrics",
         BatchProgressUpdate => "BatchProgress",
+        PhaseChangedUpdate => "PhaseChanged",
         StatusChangedUpdate => "StatusChanged",
         _ => throw new ArgumentOutOfRangeException(nameof(update), update.GetType().Name, "Unknown update type."),
     };

@@ -26,6 +26,8 @@ public sealed record CreateRunsResult(IReadOnlyDictionary<string, string[]> Erro
     public bool Succeeded => Errors.Count == 0;
 }
 
+public enum ArchivedFilter { Exclude, Include, Only }
+
 public enum RunSort { Created, Status, Method, Model, Dataset, BestAccuracy, FinalAccuracy, Epochs, Id }
 
 /// <summary>A page request for the runs list. Page is 1-based.</summary>
@@ -46,6 +48,9 @@ public sealed record RunQuery
     public string? Tag { get; init; }
     public Guid? GroupId { get; init; }
 
+    /// <summary>Archived runs are left out unless asked for.</summary>
+    public ArchivedFilter Archived { get; init; } = ArchivedFilter.Exclude;
+
     public const int MaxPageSize = 500;
 }
 
@@ -54,6 +59,7 @@ public sealed record RunPage(IReadOnlyList<RunSummary> Items, int TotalCount, in
 /// <summary>One row of the runs list. CompletedEpochs is the last stored epoch (0 = initial weights).</summary>
 public sealed record RunSummary(
     long Id,
+    string? Name,
     RunStatus Status,
     string Method,
     string Model,
@@ -70,10 +76,14 @@ public sealed record RunSummary(
     DateTime? StartedAt,
     DateTime? FinishedAt,
     RunProgress? Progress,
-    string? ErrorMessage);
+    string? ErrorMessage,
+    DateTime? ArchivedAt = null);
 
-/// <summary>Where a running run is inside its current epoch, as of its last heartbeat or batch message.</summary>
-public sealed record RunProgress(int Epoch, int Batch, int BatchesPerEpoch, double? EtaSeconds);
+/// <summary>
+/// Where a running run is inside its current epoch, as of its last heartbeat or batch message, and what it is doing
+/// there (training, or the test pass and spectral analysis after the last batch).
+/// </summary>
+public sealed record RunProgress(int Epoch, int Batch, int BatchesPerEpoch, double? EtaSeconds, TrainingPhase? Phase = null);
 
 public sealed record RunDetails(
     RunSummary Summary,
@@ -81,7 +91,12 @@ public sealed record RunDetails(
     string? Notes,
     DateTime? HeartbeatAt,
     long LastSequence,
-    bool HasCheckpoint);
+    bool HasCheckpoint,
+    RunEnvironment? Environment = null)
+{
+    /// <summary>The recipe in words ("TB + SNR (sg 0.001) on SGD, cosine").</summary>
+    public string Recipe => RecipeText.Describe(Config);
+}
 
 /// <summary>
 /// One epoch's metrics. <see cref="BatchLosses"/> is the training loss between the previous epoch's end and this
@@ -94,11 +109,15 @@ public sealed record EpochPoint(
     double? TrainAccuracy,
     double? TestLoss,
     double? TestAccuracy,
-    double LearningRate,
+    double? LearningRate,
     double EpochSeconds,
     double EsdSeconds,
     IReadOnlyList<BatchLossPoint> BatchLosses);
 
+/// <summary>
+/// One layer at one epoch. <see cref="LearningRate"/> is the rate it trained with DURING the epoch (null for epoch 0),
+/// as in epochs.csv and the charts; <see cref="NextLearningRate"/> the one the epoch's analysis assigned next.
+/// </summary>
 public sealed record LayerPoint(
     int Epoch,
     int LayerIndex,
@@ -110,9 +129,12 @@ public sealed record LayerPoint(
     double? Xmin,
     double? SpectralNorm,
     double? AlphaWeighted,
-    double LearningRate,
+    double? LearningRate,
+    double NextLearningRate,
     bool Tuned,
-    string? FitError);
+    string? FitError,
+    double? J = null,
+    double? J0 = null);
 
 /// <summary>Everything the ESD plot of one layer at one epoch needs: the histogram and the fitted power law.</summary>
 public sealed record SpectrumView(LayerPoint Layer, double[] Log10BinEdges, int[] Counts);
@@ -133,5 +155,5 @@ public static class RunMapping
 
     public static LayerPoint ToPoint(this LayerMetric l) =>
         new(l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,
-            l.LearningRate, l.Tuned, l.FitError);
+            l.LearningRate, l.NextLearningRate, l.Tuned, l.FitError, l.J, l.J0);
 }

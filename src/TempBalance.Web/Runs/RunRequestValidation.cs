@@ -1,4 +1,5 @@
 using TempBalance.Core.Training;
+using TempBalance.Web.Data;
 
 namespace TempBalance.Web.Runs;
 
@@ -27,10 +28,12 @@ public static class RunRequestValidation
         return errors.ToDictionary();
     }
 
-    public static IReadOnlyDictionary<string, string[]> ValidateAnnotations(IReadOnlyList<string>? tags, string? notes)
+    public static IReadOnlyDictionary<string, string[]> ValidateAnnotations(IReadOnlyList<string>? tags, string? notes, string? name = null)
     {
         var errors = new Errors();
         AddAnnotationErrors(errors, tags, notes);
+        if (name is { Length: > Run.MaxNameLength })
+            errors.Add("name", $"A run name is at most {Run.MaxNameLength} characters; it was {name.Length}.");
         return errors.ToDictionary();
     }
 

@@ -99,6 +99,12 @@ public sealed class RunService(
 
     static IQueryable<Run> Filter(IQueryable<Run> runs, RunQuery query)
     {
+        runs = query.Archived switch
+        {
+            ArchivedFilter.Exclude => runs.Where(r => r.ArchivedAt == null),
+            ArchivedFilter.Only => runs.Where(r => r.ArchivedAt != null),
+            _ => runs,
+        };
         if (query.Statuses is { Count: > 0 } statuses) runs = runs.Where(r => statuses.Contains(r.Status));
         if (!string.IsNullOrWhiteSpace(query.Method))
         {
@@ -115,6 +121,7 @@ public sealed class RunService(
             long? id = long.TryParse(s.TrimStart('#'), out var parsed) ? parsed : null;
             runs = runs.Where(r => r.Id == id
                 || r.Model.Contains(s) || r.Dataset.Contains(s) || r.Method.Contains(s)
+                || (r.Name != null && r.Name.ToLower().Contains(s))
                 || (r.GroupName != null && r.GroupName.ToLower().Contains(s))
                 || (r.Notes != null && r.Notes.ToLower().Contains(s))
                 || r.Tags.Any(t => t.ToLower().Contains(s)));
@@ -136,13 +143,14 @@ public sealed class RunService(
     };
 
     static readonly System.Linq.Expressions.Expression<Func<Run, RunSummary>> SummaryProjection = r => new RunSummary(
-        r.Id, r.Status, r.Method, r.Model, r.Dataset, r.Seed, r.Epochs, r.CompletedEpochs,
+        r.Id, r.Name, r.Status, r.Method, r.Model, r.Dataset, r.Seed, r.Epochs, r.CompletedEpochs,
         r.BestTestAccuracy, r.FinalTestAccuracy, r.Tags, r.GroupId, r.GroupName,
         r.CreatedAt, r.StartedAt, r.FinishedAt,
         r.ProgressEpoch != null && r.ProgressBatch != null && r.BatchesPerEpoch != null
-            ? new RunProgress(r.ProgressEpoch.Value, r.ProgressBatch.Value, r.BatchesPerEpoch.Value, r.EtaSeconds)
+            ? new RunProgress(r.ProgressEpoch.Value, r.ProgressBatch.Value, r.BatchesPerEpoch.Value, r.EtaSeconds, r.Phase)
             : null,
-        r.ErrorMessage);
+        r.ErrorMessage,
+        r.ArchivedAt);
 
     static readonly Func<Run, RunSummary> ToSummary = SummaryProjection.Compile();
 
@@ -151,8 +159,9 @@ public sealed class RunService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null) return null;
+        var environment = run.EnvironmentJson is { } json ? System.Text.Json.JsonSerializer.Deserialize<RunEnvironment>(json, RunJson.Options) : null;
         return new RunDetails(ToSummary(run), run.Config, run.Notes, run.HeartbeatAt,
-            Math.Max(run.LastSequence, updates.CurrentSequence(id)), File.Exists(options.Value.CheckpointPath(id)));
+            Math.Max(run.LastSequence, updates.CurrentSequence(id)), File.Exists(options.Value.CheckpointPath(id)), environment);
     }
 
     /// <summary>Several runs for the Compare page, in the order asked; unknown ids are left out.</summary>
@@ -216,15 +225,56 @@ public sealed class RunService(
         return new SpectrumView(layer.ToPoint(), histogram.Log10BinEdges, histogram.Counts);
     }
 
-    public async Task<bool> UpdateAnnotationsAsync(long id, IReadOnlyList<string>? tags, string? notes, CancellationToken cancellationToken = default)
+    /// <summary>Changes what is given (null leaves a field as it is); an empty name goes back to the default one.</summary>
+    public async Task<bool> UpdateAnnotationsAsync(long id, IReadOnlyList<string>? tags, string? notes, CancellationToken cancellationToken = default,
+        string? name = null, bool? archived = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null) return false;
         if (tags is not null) run.Tags = NormalizeTags(tags);
         if (notes is not null) run.Notes = notes.Length == 0 ? null : notes;
+        if (name is not null) run.Name = name.Trim().Length == 0 ? Run.DefaultName(run.Config) : name.Trim();
+        if (archived is { } archive) run.ArchivedAt = archive ? run.ArchivedAt ?? DateTime.UtcNow : null;
         await db.SaveChangesAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>
+    /// Deletes a finished run: its rows (epochs, layers, spectra, system metrics) and its folder (checkpoint,
+    /// results). A queued or running run must be cancelled first.
+    /// </summary>
+    public async Task<RunTransition> DeleteAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var status = await db.Runs.Where(r => r.Id == id).Select(r => (RunStatus?)r.Status).FirstOrDefaultAsync(cancellationToken);
+        if (status is null) return RunTransition.NotFound;
+        if (status.Value.IsActive())
+            return new RunTransition(RunTransitionOutcome.Conflict, status, $"Run {id} is {status}; cancel it before deleting it.");
+        // Only from a finished state: a resume between the read and here must not lose a queued run.
+        int deleted = await db.Runs.Where(r => r.Id == id && r.Status == status).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0) return new RunTransition(RunTransitionOutcome.Conflict, null, $"Run {id} changed state meanwhile; try again.");
+        var folder = options.Value.RunDirectory(id);
+        try
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Run {RunId} was deleted, but its folder {Folder} could not be removed", id, folder);
+        }
+        logger.LogInformation("Run {RunId} deleted ({Status})", id, status);
+        return new RunTransition(RunTransitionOutcome.Done, null, null);
+    }
+
+    /// <summary>The run's system metrics in time order; null when the run does not exist.</summary>
+    public async Task<IReadOnlyList<SystemSample>?> GetSystemMetricsAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return null;
+        return await db.SystemMetrics.AsNoTracking().Where(m => m.RunId == id).OrderBy(m => m.At)
+            .Select(m => new SystemSample(m.At, m.CpuPercent, m.MemoryMegabytes, m.GpuUtilizationPercent, m.GpuMemoryMegabytes))
+            .ToListAsync(cancellationToken);
     }
 
     /// <summary>

@@ -46,7 +46,8 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
             {
                 var alpha = 2.2 + 4 * Math.Exp(-e / 40.0) * (1 + 0.5 * Math.Sin(i)) + 0.03 * i;
                 return new LayerReport(i, $"layer{i / 4 + 1}.{i % 4}.conv", "Conv2d", 64 * (1 + i % 8), alpha, 0.05, 0.8, 10 + i,
-                    null, Lr(e) * (0.5 + (alpha - 2) / 6), true, null, Histogram(alpha));
+                    null, e == 0 ? null : Lr(e) * (0.5 + (alpha - 2) / 6), Lr(e) * (0.5 + (alpha - 2) / 6), true, null, Histogram(alpha),
+                    0.5 + 0.01 * e + 0.02 * i, 0.01 * i);
             })],
             e == 0 ? null : BatchLosses(e));
     }

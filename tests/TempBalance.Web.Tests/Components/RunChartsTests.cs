@@ -18,7 +18,7 @@ public class RunChartsTests
     const int BatchTrace = 0, TrainTrace = 1, TestTrace = 2;
 
     static LayerPoint Layer(int epoch, int index, double? alpha) =>
-        new(epoch, index, $"layer{index}", "Conv2d", 64, alpha, 0.1, 0.5, 3, 1, 0.1 * (index + 1) + epoch * 0.001, true, null);
+        new(epoch, index, $"layer{index}", "Conv2d", 64, alpha, 0.1, 0.5, 3, 1, 0.1 * (index + 1) + epoch * 0.001, 0.1 * (index + 1) + (epoch + 1) * 0.001, true, null);
 
     static List<object?> Xs(ChartFeed feed, int trace) => ((Scatter)feed.Traces[trace]).X.ToList();
 

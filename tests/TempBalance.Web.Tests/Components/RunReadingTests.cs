@@ -42,7 +42,7 @@ public class RunReadingTests
     public void The_fitted_power_law_sits_on_the_tail_of_the_histogram()
     {
         // 100 eigenvalues in 4 log bins over [0.1, 10); xmin = 1 starts bin 2, so the tail holds 30 + 10 of them.
-        var layer = new LayerPoint(5, 0, "conv", "Conv2d", 100, Alpha: 3, D: 0.1, Xmin: 1, SpectralNorm: 10, null, 0.1, true, null);
+        var layer = new LayerPoint(5, 0, "conv", "Conv2d", 100, Alpha: 3, D: 0.1, Xmin: 1, SpectralNorm: 10, null, 0.1, 0.1, true, null);
         var spectrum = new SpectrumView(layer, [-1, -0.5, 0, 0.5, 1], [20, 40, 30, 10]);
 
         var fit = EsdFigure.PowerLaw(spectrum)!;

@@ -130,7 +130,7 @@ public sealed class RunCharts
         var byIndex = layers.ToDictionary(l => l.LayerIndex);
         Alpha.AppendColumn(0, epoch, [.. _layerIndices.Select(i => byIndex[i].Alpha)]);
         for (var t = 0; t < _layerIndices.Count; t++)
-            LearningRates.Append(t, epoch, byIndex[_layerIndices[t]].LearningRate);
+            Append(LearningRates, t, epoch, byIndex[_layerIndices[t]].LearningRate);
         return true;
     }
 
@@ -168,9 +168,10 @@ public sealed class RunCharts
         var byLayer = layers.GroupBy(l => l.LayerIndex).ToDictionary(g => g.Key, g => g.OrderBy(l => l.Epoch).ToList());
         return _layerIndices.Select(index =>
         {
-            var points = byLayer.GetValueOrDefault(index) ?? [];
-            var line = ChartLayouts.Line($"{index} {points.FirstOrDefault()?.Name}", points.Select(p => (double)p.Epoch),
-                points.Select(p => p.LearningRate), showLegend: false);
+            var layer = byLayer.GetValueOrDefault(index) ?? [];
+            var points = layer.Where(p => p.LearningRate is not null).ToList();
+            var line = ChartLayouts.Line($"{index} {layer.FirstOrDefault()?.Name}", points.Select(p => (double)p.Epoch),
+                points.Select(p => p.LearningRate!.Value), showLegend: false);
             line.HoverTemplate = "%{fullData.name}<br>epoch %{x}<br>lr %{y:.4g}<extra></extra>";
             line.Line.Width = 1.5m;
             return (ITrace)line;

@@ -40,7 +40,7 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.Property<double>("EsdSeconds")
                         .HasColumnType("double precision");
 
-                    b.Property<double>("LearningRate")
+                    b.Property<double?>("LearningRate")
                         .HasColumnType("double precision");
 
                     b.Property<DateTime>("RecordedAt")
@@ -90,18 +90,27 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)");
 
+                    b.Property<double?>("J")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("J0")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(40)
                         .HasColumnType("character varying(40)");
 
-                    b.Property<double>("LearningRate")
+                    b.Property<double?>("LearningRate")
                         .HasColumnType("double precision");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
+
+                    b.Property<double>("NextLearningRate")
+                        .HasColumnType("double precision");
 
                     b.Property<double?>("SpectralNorm")
                         .HasColumnType("double precision");
@@ -145,6 +154,9 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<int?>("BatchesPerEpoch")
                         .HasColumnType("integer");
 
@@ -165,6 +177,9 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)");
+
+                    b.Property<string>("EnvironmentJson")
+                        .HasColumnType("text");
 
                     b.Property<int>("Epochs")
                         .HasColumnType("integer");
@@ -205,8 +220,16 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)");
 
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Notes")
                         .HasColumnType("text");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
 
                     b.Property<int?>("ProgressBatch")
                         .HasColumnType("integer");
@@ -231,6 +254,8 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ArchivedAt");
+
                     b.HasIndex("BestTestAccuracy");
 
                     b.HasIndex("CreatedAt");
@@ -246,6 +271,31 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Runs");
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<double>("CpuPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("GpuMemoryMegabytes")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("GpuUtilizationPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("MemoryMegabytes")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("RunId", "At");
+
+                    b.ToTable("SystemMetrics");
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.EpochMetric", b =>
@@ -267,6 +317,15 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.LayerSpectrum", b =>
+                {
+                    b.HasOne("TempBalance.Web.Data.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
                 {
                     b.HasOne("TempBalance.Web.Data.Run", null)
                         .WithMany()

@@ -34,7 +34,7 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<double>("EsdSeconds")
                         .HasColumnType("REAL");
 
-                    b.Property<double>("LearningRate")
+                    b.Property<double?>("LearningRate")
                         .HasColumnType("REAL");
 
                     b.Property<DateTime>("RecordedAt")
@@ -84,18 +84,27 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasMaxLength(1000)
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("J")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("J0")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(40)
                         .HasColumnType("TEXT");
 
-                    b.Property<double>("LearningRate")
+                    b.Property<double?>("LearningRate")
                         .HasColumnType("REAL");
 
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<double>("NextLearningRate")
+                        .HasColumnType("REAL");
 
                     b.Property<double?>("SpectralNorm")
                         .HasColumnType("REAL");
@@ -137,6 +146,9 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("ArchivedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int?>("BatchesPerEpoch")
                         .HasColumnType("INTEGER");
 
@@ -156,6 +168,9 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<string>("Dataset")
                         .IsRequired()
                         .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EnvironmentJson")
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Epochs")
@@ -197,7 +212,15 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasMaxLength(80)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Name")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Notes")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Phase")
+                        .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
                     b.Property<int?>("ProgressBatch")
@@ -223,6 +246,8 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasKey("Id");
 
+                    b.HasIndex("ArchivedAt");
+
                     b.HasIndex("BestTestAccuracy");
 
                     b.HasIndex("CreatedAt");
@@ -238,6 +263,31 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.HasIndex("Status", "CreatedAt");
 
                     b.ToTable("Runs");
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
+                {
+                    b.Property<long>("RunId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<double>("CpuPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("GpuMemoryMegabytes")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("GpuUtilizationPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("MemoryMegabytes")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("RunId", "At");
+
+                    b.ToTable("SystemMetrics");
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.EpochMetric", b =>
@@ -259,6 +309,15 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.LayerSpectrum", b =>
+                {
+                    b.HasOne("TempBalance.Web.Data.Run", null)
+                        .WithMany()
+                        .HasForeignKey("RunId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
                 {
                     b.HasOne("TempBalance.Web.Data.Run", null)
                         .WithMany()
