@@ -58,39 +58,43 @@ internal sealed class WeightCatalog
         return chosen;
     }
 
+    /// <summary>Reads the inputs in order; a shard named by an index among the inputs is read through that index, not alone.</summary>
     public static WeightCatalog Read(IReadOnlyList<DiagnosisInput> inputs, CancellationToken cancellationToken)
     {
         var catalog = new WeightCatalog();
         var byFileName = new Dictionary<string, DiagnosisInput>(StringComparer.Ordinal);
         foreach (var input in inputs) byFileName.TryAdd(input.FileName, input);
-        var consumed = new HashSet<DiagnosisInput>();
 
+        var indexes = new Dictionary<DiagnosisInput, (Dictionary<string, string>? Map, DiagnosisInputException? Error)>();
         foreach (var index in inputs.Where(i => i.FileName.EndsWith(".index.json", StringComparison.Ordinal)))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            consumed.Add(index);
-            catalog.ReadSharded(index, byFileName, consumed);
+            try
+            {
+                indexes[index] = (ReadWeightMap(index), null);
+            }
+            catch (DiagnosisInputException e)
+            {
+                indexes[index] = (null, e);
+            }
         }
-        foreach (var input in inputs.Where(i => !consumed.Contains(i)))
+        var shards = indexes.Values.Where(i => i.Map is not null).SelectMany(i => i.Map!.Values)
+            .Select(f => byFileName.GetValueOrDefault(f)).OfType<DiagnosisInput>().ToHashSet();
+
+        foreach (var input in inputs)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            catalog.ReadFile(input);
+            if (indexes.TryGetValue(input, out var index))
+            {
+                if (index.Error is not null) catalog.Failures.AddRange(index.Error.Failures);
+                else catalog.ReadSharded(input, index.Map!, byFileName);
+            }
+            else if (!shards.Contains(input)) catalog.ReadFile(input);
         }
         return catalog;
     }
 
-    void ReadSharded(DiagnosisInput index, Dictionary<string, DiagnosisInput> byFileName, HashSet<DiagnosisInput> consumed)
+    void ReadSharded(DiagnosisInput index, Dictionary<string, string> weightMap, Dictionary<string, DiagnosisInput> byFileName)
     {
-        Dictionary<string, string> weightMap;
-        try
-        {
-            weightMap = ReadWeightMap(index);
-        }
-        catch (DiagnosisInputException e)
-        {
-            Failures.AddRange(e.Failures);
-            return;
-        }
         foreach (var shard in weightMap.GroupBy(kv => kv.Value, StringComparer.Ordinal))
         {
             var expected = shard.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
@@ -99,7 +103,6 @@ internal sealed class WeightCatalog
                 Failures.Add(new DiagnosisFailure(index.Name, null, $"shard '{shard.Key}' is missing ({expected.Count} tensor(s) listed in it)"));
                 continue;
             }
-            consumed.Add(input);
             int before = Tensors.Count;
             ReadFile(input);
             var found = Tensors.Skip(before).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
