@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Buffers;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -15,37 +15,39 @@ internal static class TensorDecoding
     {
         // The files are little-endian; reading them straight into float arrays needs a little-endian host.
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("reading weights needs a little-endian machine");
-        int itemSize = dtype.ItemSize();
         if (!dtype.IsAnalysable()) throw new InvalidDataException($"dtype {dtype.TorchName()} is not a floating-point weight");
-        if (count * itemSize > Array.MaxLength) throw new InvalidDataException($"the tensor needs {count * itemSize} bytes; tensors over 2 GB are not supported");
-        Tensor flat;
-        if (dtype == StoredDType.Float64)
-        {
-            var values = new double[count];
-            ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()));
-            flat = tensor(values, [count], float64);
-        }
-        else
-        {
-            var values = new float[count];
-            if (dtype == StoredDType.Float32)
-            {
-                ReadExactly(stream, MemoryMarshal.AsBytes(values.AsSpan()));
-            }
-            else
-            {
-                var raw = new byte[count * 2];
-                ReadExactly(stream, raw);
-                for (long k = 0; k < count; k++)
-                {
-                    ushort bits = BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan((int)(2 * k), 2));
-                    values[k] = dtype == StoredDType.Float16 ? (float)BitConverter.UInt16BitsToHalf(bits) : BitConverter.Int32BitsToSingle(bits << 16);
-                }
-            }
-            flat = tensor(values, [count], float32);
-        }
+        long bytes = count * (dtype == StoredDType.Float64 ? 8 : 4);
+        if (bytes > int.MaxValue) throw new InvalidDataException($"the tensor needs {bytes} bytes in memory; tensors over 2 GB are not supported");
+        // Read straight into the tensor's memory: no managed copy of the weights, whose size is the model's.
+        var flat = empty([count], dtype == StoredDType.Float64 ? float64 : float32);
+        var target = flat.bytes;
+        if (dtype is StoredDType.Float32 or StoredDType.Float64) ReadExactly(stream, target);
+        else Widen(stream, dtype, MemoryMarshal.Cast<byte, float>(target));
         if (strides is null || IsContiguous(shape, strides)) return flat.reshape(shape);
         using (flat) return flat.as_strided(shape, strides).contiguous();
+    }
+
+    /// <summary>float16 or bfloat16 from the stream into float32 values, through a small buffer.</summary>
+    static void Widen(Stream stream, StoredDType dtype, Span<float> values)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            int done = 0;
+            while (done < values.Length)
+            {
+                int n = Math.Min(values.Length - done, buffer.Length / 2);
+                ReadExactly(stream, buffer.AsSpan(0, 2 * n));
+                var halves = MemoryMarshal.Cast<byte, ushort>(buffer.AsSpan(0, 2 * n));
+                for (int k = 0; k < n; k++)
+                    values[done + k] = dtype == StoredDType.Float16 ? (float)BitConverter.UInt16BitsToHalf(halves[k]) : BitConverter.Int32BitsToSingle(halves[k] << 16);
+                done += n;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     public static bool IsContiguous(long[] shape, long[] strides)
