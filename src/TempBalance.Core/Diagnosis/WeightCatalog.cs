@@ -98,7 +98,8 @@ internal sealed class WeightCatalog
         foreach (var shard in weightMap.GroupBy(kv => kv.Value, StringComparer.Ordinal))
         {
             var expected = shard.Select(kv => kv.Key).ToHashSet(StringComparer.Ordinal);
-            if (!byFileName.TryGetValue(shard.Key, out var input))
+            if (!byFileName.TryGetValue(shard.Key, out var input) && SiblingFile(index, shard.Key) is { } sibling) input = DiagnosisInput.FromFile(sibling);
+            if (input is null)
             {
                 Failures.Add(new DiagnosisFailure(index.Name, null, $"shard '{shard.Key}' is missing ({expected.Count} tensor(s) listed in it)"));
                 continue;
@@ -109,6 +110,14 @@ internal sealed class WeightCatalog
             foreach (var name in expected.Where(n => !found.Contains(n) && !Failures.Any(f => f.Tensor == n)).Order(StringComparer.Ordinal))
                 Failures.Add(new DiagnosisFailure(input.Name, name, $"listed in {index.FileName} but not in this shard"));
         }
+    }
+
+    /// <summary>A shard next to an index on disk (when the index file was given on its own).</summary>
+    static string? SiblingFile(DiagnosisInput index, string shard)
+    {
+        if (index.Folder is null || shard.Contains('/') || shard.Contains('\\')) return null;
+        var path = Path.Combine(index.Folder, shard);
+        return File.Exists(path) ? path : null;
     }
 
     static Dictionary<string, string> ReadWeightMap(DiagnosisInput index)

@@ -232,6 +232,14 @@ public sealed class ModelDiagnosisTests
     }
 
     [Fact]
+    public void An_index_given_on_its_own_finds_its_shards_next_to_it()
+    {
+        var report = Analyze(System.IO.Path.Combine("sharded", "model.safetensors.index.json"));
+        Assert.Empty(report.Failures);
+        Assert.Equal(AnalysedLayers, report.Layers.Select(l => l.Name));
+    }
+
+    [Fact]
     public void A_missing_shard_is_reported_and_the_present_shard_is_still_analysed()
     {
         var report = Analyze("sharded_missing");
