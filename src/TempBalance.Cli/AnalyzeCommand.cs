@@ -287,6 +287,17 @@ public static class AnalyzeCommand
             writer.WriteBoolean("filter_zeros", o.FilterNearZero);
             writer.WriteBoolean("farms", o.Farms);
             writer.WriteNumber("min_eigs", o.MinEigenvalues);
+            WriteStrings(writer, "filter", o.Include);
+            WriteStrings(writer, "embedding", o.EmbeddingPatterns);
+            writer.WriteStartArray("split_fused");
+            foreach (var split in o.SplitFused)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("parts", split.Parts);
+                writer.WriteString("pattern", split.Pattern);
+                writer.WriteEndObject();
+            }
+            writer.WriteEndArray();
             writer.WriteEndObject();
             writer.WriteEndObject();
         }
@@ -333,6 +344,13 @@ public static class AnalyzeCommand
         if (l.FitError is null) writer.WriteNull("fit_error");
         else writer.WriteString("fit_error", l.FitError);
         writer.WriteEndObject();
+    }
+
+    static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var v in values) writer.WriteStringValue(v);
+        writer.WriteEndArray();
     }
 
     static void WriteShape(Utf8JsonWriter writer, long[] shape)

@@ -98,7 +98,10 @@ public sealed class AnalyzeDiagnosisTests
 
         var filtered = CliRunner.Run("analyze", "--json", "--filter", "fc?.*", "--filter", "conv.*", Fixture("model.safetensors"));
         using (var document = JsonDocument.Parse(filtered.Stdout))
+        {
             Assert.Equal(["fc1.weight", "fc2.weight", "conv.weight"], Layers(document).Select(l => l.GetProperty("name").GetString()));
+            Assert.Equal(["fc?.*", "conv.*"], document.RootElement.GetProperty("options").GetProperty("filter").EnumerateArray().Select(f => f.GetString()));
+        }
 
         var split = CliRunner.Run("analyze", "--json", "--split-fused", "3", Fixture("model.safetensors"));
         using (var document = JsonDocument.Parse(split.Stdout))

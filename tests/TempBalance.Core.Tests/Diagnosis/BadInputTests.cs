@@ -101,6 +101,33 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void A_weight_with_nan_entries_fails_its_fit_and_the_next_layer_is_still_analysed()
+    {
+        var folder = Directory.CreateTempSubdirectory("tb-diagnosis-").FullName;
+        try
+        {
+            var path = System.IO.Path.Combine(folder, "nan.safetensors");
+            var bad = Enumerable.Range(0, 16 * 24).Select(k => k == 37 ? float.NaN : (float)Math.Cos(k)).ToArray();
+            var good = Enumerable.Range(0, 16 * 24).Select(k => (float)Math.Sin(k * 1.7)).ToArray();
+            SafetensorsWriter.Write(path, [SafetensorsTensor.Float32("bad.weight", [16, 24], bad), SafetensorsTensor.Float32("good.weight", [16, 24], good)]);
+
+            var report = ModelDiagnosis.Analyze(path);
+
+            var failed = report.Layers[0];
+            Assert.Equal(("bad.weight", DiagnosisVerdict.FitFailed), (failed.Name, failed.Verdict));
+            Assert.Equal("the weight has NaN or infinite entries", failed.FitError);
+            Assert.Null(failed.Alpha);
+            Assert.Equal(("good.weight", 16), (report.Layers[1].Name, report.Layers[1].EigenvalueCount));
+            Assert.NotNull(report.Layers[1].Alpha);
+            Assert.Equal(1, report.Summary.VerdictCounts[DiagnosisVerdict.FitFailed]);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Safetensors_written_here_are_read_back_and_a_short_data_section_is_caught()
     {
         var folder = Directory.CreateTempSubdirectory("tb-diagnosis-").FullName;
