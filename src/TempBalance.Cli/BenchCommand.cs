@@ -20,6 +20,7 @@ public static class BenchCommand
     {
         CreateEsd(),
         BenchTrainCommand.Create(),
+        BenchDiagnoseCommand.Create(),
     };
 
     static string Seconds(double s) => s.ToString("F3", CultureInfo.InvariantCulture);
@@ -132,7 +133,7 @@ public static class BenchCommand
     }
 
     /// <summary>The accuracy yardstick: squared singular values from a float64 SVD, then the same median fit.</summary>
-    static double Float64SvdAlpha(Tensor weight, TempBalanceOptions options)
+    internal static double Float64SvdAlpha(Tensor weight, TempBalanceOptions options)
     {
         using var scope = NewDisposeScope();
         var w = weight.to(float64);

@@ -84,7 +84,7 @@ public sealed class AnalyzeCommandTests : IDisposable
 
         Assert.Equal(0, result.ExitCode);
         using var document = JsonDocument.Parse(result.Stdout);
-        var layers = document.RootElement.EnumerateArray().ToArray();
+        var layers = document.RootElement.GetProperty("layers").EnumerateArray().ToArray();
         Assert.Equal(["layer1.0.conv1", "conv", "fc"], layers.Select(l => l.GetProperty("name").GetString()));
         string[] fields = ["name", "eigs_num", "alpha", "D", "xmin", "spectral_norm", "norm", "alpha_weighted", "log_norm",
             "log_spectral_norm", "log_alpha_norm", "stable_rank", "sigma", "label", "fit_error"];
@@ -122,7 +122,7 @@ public sealed class AnalyzeCommandTests : IDisposable
 
         Assert.Equal(0, result.ExitCode);
         using var document = JsonDocument.Parse(result.Stdout);
-        var names = document.RootElement.EnumerateArray().Select(l => l.GetProperty("name").GetString()).ToArray();
+        var names = document.RootElement.GetProperty("layers").EnumerateArray().Select(l => l.GetProperty("name").GetString()).ToArray();
         Assert.Equal(2, names.Length);
         Assert.Contains("features.0", names);
         Assert.Contains("head", names);

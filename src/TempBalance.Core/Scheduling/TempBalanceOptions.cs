@@ -52,4 +52,12 @@ public sealed record TempBalanceOptions
 
     /// <summary>Reference (WeightWatcher) lower bound of the peak rule, which mixes log and linear units.</summary>
     public bool ReferencePeakLowerBound { get; init; }
+
+    /// <summary>
+    /// FARMS (Fixed-Aspect-Ratio Matrix Subsampling, arXiv 2506.06280): fit the power law to the pooled ESD of
+    /// fixed-aspect-ratio windows of each matrix (<see cref="Spectral.FarmsSampler"/>) instead of the whole
+    /// matrix's ESD, so alphas of layers of different shapes are comparable. The norms and the spectral norm
+    /// stay those of the whole matrix. Off by default (the paper's TempBalance does not use it).
+    /// </summary>
+    public bool Farms { get; init; }
 }

@@ -77,22 +77,37 @@ public static class EsdAnalyzer
             _ => throw new ArgumentException($"Layer '{names[i]}': a weight must be 2-D [out, in] or 4-D [out, in, kh, kw], not {w.dim()}-D."),
         }).ToArray();
 
-        var eigenvalues = PooledEigenvalues(weights, kinds, options.Float32Eigenvalues ? float32 : float64);
+        var eigenvalues = PooledEigenvalues(weights, kinds, options.Float32Eigenvalues ? float32 : float64, options.Farms);
         var spectra = new LayerSpectrum[weights.Count];
         for (int l = 0; l < weights.Count; l++)
         {
-            var eigs = eigenvalues[l];
+            var eigs = eigenvalues.Matrix[l];
             if (eigs is null)
             {
                 spectra[l] = LayerSpectrum.From(l, names[l], kinds[l], [], PowerLawFit.Failed("the weight has NaN or infinite entries"));
                 continue;
             }
+            var windowEigs = eigenvalues.Windows?[l];
             if (kinds[l] == LayerKind.Conv2d)
-                for (int k = 0; k < eigs.Length; k++) eigs[k] *= options.ConvNorm;
+            {
+                Scale(eigs, options.ConvNorm);
+                if (windowEigs is not null) Scale(windowEigs, options.ConvNorm);
+            }
             Array.Sort(eigs);
-            spectra[l] = LayerSpectrum.From(l, names[l], kinds[l], eigs, FitSpectrum(eigs, options));
+            if (windowEigs is null)
+            {
+                spectra[l] = LayerSpectrum.From(l, names[l], kinds[l], eigs, FitSpectrum(eigs, options));
+                continue;
+            }
+            Array.Sort(windowEigs);
+            spectra[l] = LayerSpectrum.From(l, names[l], kinds[l], eigs, FitSpectrum(windowEigs, options)) with { FitEigenvalues = windowEigs };
         }
         return spectra;
+    }
+
+    static void Scale(double[] values, double factor)
+    {
+        for (int k = 0; k < values.Length; k++) values[k] *= factor;
     }
 
     /// <summary>The fit the options ask for, on the near-zero-filtered values when that filter is on.</summary>
@@ -118,17 +133,19 @@ public static class EsdAnalyzer
 
     /// <summary>
     /// Squared singular values of every per-position matrix of each layer, pooled per layer (unsorted,
-    /// unscaled); null for a layer whose weight is not finite.
+    /// unscaled); null for a layer whose weight is not finite. With <paramref name="farms"/>, also those of
+    /// every FARMS window of those matrices, pooled per layer, computed in the same worker pass.
     /// </summary>
-    static double[]?[] PooledEigenvalues(IReadOnlyList<Tensor> weights, LayerKind[] kinds, ScalarType precision)
+    static (double[]?[] Matrix, double[]?[]? Windows) PooledEigenvalues(IReadOnlyList<Tensor> weights, LayerKind[] kinds, ScalarType precision, bool farms)
     {
-        var result = new double[]?[weights.Count];
+        int count = weights.Count;
+        var result = new double[]?[farms ? 2 * count : count];
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
 
         // Conv [out, in, kh, kw] -> [kh*kw, out, in]: one matrix per kernel position, never a reshape to [out, in*kh*kw].
-        var stacks = new Tensor[weights.Count];
-        for (int l = 0; l < weights.Count; l++)
+        var stacks = new Tensor[result.Length];
+        for (int l = 0; l < count; l++)
         {
             var w = weights[l].detach();
             stacks[l] = kinds[l] == LayerKind.Conv2d
@@ -136,13 +153,23 @@ public static class EsdAnalyzer
                 : w.unsqueeze(0);
         }
 
-        var finite = Enumerable.Range(0, weights.Count).Where(l => isfinite(stacks[l]).all().item<bool>()).ToArray();
-        if (finite.All(l => stacks[l].device_type == DeviceType.CPU))
+        var finite = Enumerable.Range(0, count).Where(l => isfinite(stacks[l]).all().item<bool>()).ToArray();
+        if (farms)
         {
-            EigenvaluesOnCpuWorkers(stacks, finite, result, precision);
-            return result;
+            foreach (var l in finite) stacks[count + l] = FarmsSampler.Sample(stacks[l]);
+            finite = [.. finite, .. finite.Select(l => count + l)];
         }
-        foreach (var group in finite.GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2])))
+        if (finite.All(l => stacks[l].device_type == DeviceType.CPU))
+            EigenvaluesOnCpuWorkers(stacks, finite, result, precision);
+        else
+            EigenvaluesByShape(stacks, finite, result, precision);
+        return farms ? (result[..count], result[count..]) : (result, null);
+    }
+
+    /// <summary>On an accelerator: one batched solver call per matrix shape.</summary>
+    static void EigenvaluesByShape(Tensor[] stacks, int[] layers, double[]?[] result, ScalarType precision)
+    {
+        foreach (var group in layers.GroupBy(l => (Rows: stacks[l].shape[1], Cols: stacks[l].shape[2])))
         {
             var members = group.ToArray();
             var values = GramEigenvalues(cat(members.Select(l => stacks[l]).ToArray(), 0), precision);
@@ -154,7 +181,6 @@ public static class EsdAnalyzer
                 offset += length;
             }
         }
-        return result;
     }
 
     /// <summary>Eigenvalues of the smaller Gram matrix of every matrix in a [B, rows, cols] batch, clamped at 0.</summary>

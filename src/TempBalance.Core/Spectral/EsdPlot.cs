@@ -38,12 +38,15 @@ public static class EsdPlot
         using var labelFont = new SKFont(Typeface.Value, 13);
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         var fit = spectrum.Fit;
+        // With FARMS the fit ran on the windows' pooled eigenvalues: plot those, so the line and xmin match the bars.
+        var eigenvalues = spectrum.FitEigenvalues ?? spectrum.Eigenvalues;
+        string farms = spectrum.FitEigenvalues is null ? "" : " (FARMS windows)";
         string title = fit.Succeeded
-            ? $"{spectrum.Name}: alpha = {fit.Alpha:F3}, D = {fit.D:F4}, xmin = {fit.Xmin:G4}"
+            ? $"{spectrum.Name}{farms}: alpha = {fit.Alpha:F3}, D = {fit.D:F4}, xmin = {fit.Xmin:G4}"
             : $"{spectrum.Name}: fit failed ({fit.Error})";
         canvas.DrawText(title, Left, 32, titleFont, text);
 
-        var histogram = EsdHistogramBuilder.Build(spectrum.Eigenvalues, Bins);
+        var histogram = EsdHistogramBuilder.Build(eigenvalues, Bins);
         int total = histogram.Counts.Sum();
         var density = histogram.Densities();
         var positive = density.Where(d => d > 0).Select(Math.Log10).ToArray();

@@ -1,3 +1,5 @@
+using TempBalance.Core.Scheduling;
+
 namespace TempBalance.Core.Spectral;
 
 public enum LayerKind { Conv2d, Linear }
@@ -40,6 +42,12 @@ public sealed record LayerSpectrum(
     double StableRank,
     HtsrLabel Label)
 {
+    /// <summary>
+    /// The eigenvalues the power law was fitted to, ascending, when they are not <see cref="Eigenvalues"/>:
+    /// with <see cref="TempBalanceOptions.Farms"/>, the pooled eigenvalues of the FARMS windows; null otherwise.
+    /// </summary>
+    public double[]? FitEigenvalues { get; init; }
+
     /// <summary>The HT-SR reading of an alpha (method doc §2); no alpha (a failed fit) reads Unknown.</summary>
     public static HtsrLabel LabelFor(double? alpha) =>
         alpha is not { } a || double.IsNaN(a) ? HtsrLabel.Unknown

@@ -14,7 +14,13 @@ public static class WeightFiles
     public static IReadOnlyList<(string Name, Tensor Weight)> ReadStateDictWeights(string path)
     {
         using var file = File.OpenRead(path);
-        using var reader = new BinaryReader(file);
+        return ReadStateDictWeights(file);
+    }
+
+    /// <summary>The same from a seekable stream.</summary>
+    public static IReadOnlyList<(string Name, Tensor Weight)> ReadStateDictWeights(Stream file)
+    {
+        using var reader = new BinaryReader(file, System.Text.Encoding.UTF8, leaveOpen: true);
         try
         {
             if (!Checkpoint.TrySkipToModel(reader)) file.Position = 0;
