@@ -34,7 +34,7 @@ public sealed class OptimizerStackTests : IDisposable
 
         var rates = method.Optimizer.Base.ParamGroups.Select(g => g.LearningRate).ToArray();
         Assert.Equal(1 + 19 + 16, rates.Length);
-        var byLayer = analysis.Layers.ToDictionary(l => l.Name, l => l.LearningRate);
+        var byLayer = analysis.Layers.ToDictionary(l => l.Name, l => l.NextLearningRate);
         foreach (var group in method.Groups)
             Assert.Equal(group.LayerName is null ? 0.02 : byLayer[group.LayerName], rates[group.GroupIndex], 15);
         Assert.True(rates.Distinct().Count() >= 10, string.Join(", ", rates));

@@ -76,8 +76,9 @@ public sealed class TrainerTests : IDisposable
         Assert.All(batches, b => Assert.Equal(4, b.BatchesPerEpoch));
         Assert.Equal([.. Enumerable.Range(1, 4), .. Enumerable.Range(1, 4)], batches.Select(b => b.Batch));
         Assert.Equal(TimeSpan.Zero, batches[^1].Eta);
-        Assert.Equal(0.05, epochs[1].LearningRate, 12);
-        Assert.Equal(0.025, epochs[2].LearningRate, 12);
+        Assert.Null(epochs[0].LearningRate);
+        Assert.Equal(0.05, epochs[1].LearningRate!.Value, 12);
+        Assert.Equal(0.025, epochs[2].LearningRate!.Value, 12);
         Assert.True(epochs[2].TestAccuracy > epochs[0].TestAccuracy + 0.2, $"test accuracy {epochs[0].TestAccuracy} -> {epochs[2].TestAccuracy}");
         Assert.All(epochs, e =>
         {
@@ -203,7 +204,7 @@ public sealed class TrainerTests : IDisposable
 
         var reported = state.Epochs[^1].Layers.Where(l => l.Tuned).ToList();
         Assert.Equal(tuned.Select(s => s.Name), reported.Select(l => l.Name));
-        foreach (var layer in reported) Assert.Equal(expectedByLayer[layer.Name], layer.LearningRate, 12);
+        foreach (var layer in reported) Assert.Equal(expectedByLayer[layer.Name], layer.NextLearningRate, 12);
         Assert.Equal(eta * config.TempBalance.MinRatio, expected.Min(), 12);
         Assert.Equal(eta * config.TempBalance.MaxRatio, expected.Max(), 12);
 
