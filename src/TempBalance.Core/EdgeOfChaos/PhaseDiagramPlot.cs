@@ -61,7 +61,7 @@ public static class PhaseDiagramPlot
         canvas.Save();
         canvas.ClipRect(SKRect.Create(Left, Top, PlotWidth, PlotHeight));
         DrawGrid(canvas, window);
-        DrawRegionLabels(canvas, diagram, labelFont);
+        DrawRegionLabels(canvas, diagram, labelFont, Obstacles(diagram, trajectories, P));
         DrawBoundaries(canvas, diagram, P);
         for (int t = 0; t < trajectories.Count; t++)
             DrawTrajectory(canvas, trajectories[t], TrajectoryColors[t % TrajectoryColors.Length], smallFont, P);
@@ -157,8 +157,29 @@ public static class PhaseDiagramPlot
         canvas.DrawPath(path, paint);
     }
 
-    /// <summary>Each phase's name at the point of its region farthest from the other regions (on a coarse grid).</summary>
-    static void DrawRegionLabels(SKCanvas canvas, PhaseDiagram diagram, SKFont font)
+    /// <summary>Pixels a region label must not cover: the line J = 1, the onset curve and the trajectories.</summary>
+    static List<SKPoint> Obstacles(PhaseDiagram diagram, IReadOnlyList<PhaseTrajectory> trajectories, Func<PhasePoint, SKPoint> pixel)
+    {
+        var w = diagram.Settings;
+        var obstacles = new List<SKPoint>();
+        for (int k = 0; k <= 60; k++)
+            obstacles.Add(pixel(new(w.J0OverJMin + k / 60.0 * (w.J0OverJMax - w.J0OverJMin), 1)));
+        obstacles.AddRange(diagram.Boundaries.Where(b => b.Kind == BoundaryKind.MagnetizationOnset).SelectMany(b => b.Points).Select(pixel));
+        foreach (var trajectory in trajectories)
+        {
+            var points = trajectory.Points.Select(pixel).ToList();
+            obstacles.AddRange(points);
+            // Midpoints too, so that a label cannot sit between two distant epochs.
+            obstacles.AddRange(points.Zip(points.Skip(1), (a, b) => new SKPoint((a.X + b.X) / 2, (a.Y + b.Y) / 2)));
+        }
+        return obstacles;
+    }
+
+    /// <summary>
+    /// Each phase's name at the point of its region farthest from the other regions and the obstacles (on a
+    /// coarse grid).
+    /// </summary>
+    static void DrawRegionLabels(SKCanvas canvas, PhaseDiagram diagram, SKFont font, List<SKPoint> obstacles)
     {
         var w = diagram.Settings;
         const int Columns = 48, Rows = 36;
@@ -177,7 +198,7 @@ public static class PhaseDiagramPlot
         using var ink = new SKPaint { Color = new SKColor(40, 40, 40), IsAntialias = true };
         foreach (var phase in cells.Select(c => c.Phase).Distinct())
         {
-            var others = cells.Where(c => c.Phase != phase).Select(c => PixelOf(w, c.Point)).ToList();
+            var others = cells.Where(c => c.Phase != phase).Select(c => PixelOf(w, c.Point)).Concat(obstacles).ToList();
             var best = cells.Where(c => c.Phase == phase).Select(c => PixelOf(w, c.Point))
                 .MaxBy(p => others.Aggregate(RoomToFrame(p), (room, o) => MathF.Min(room, Room(p, o))));
             var (name, kind) = Names(phase);
@@ -248,8 +269,12 @@ public static class PhaseDiagramPlot
         void Row(string text, Action<float, float> symbol)
         {
             symbol(LegendLeft, y);
-            canvas.DrawText(text, LegendLeft + 40, y + 5, font, ink);
-            y += 24;
+            foreach (var line in Wrapped(text, font, Width - LegendLeft - 48))
+            {
+                canvas.DrawText(line, LegendLeft + 40, y + 5, font, ink);
+                y += 18;
+            }
+            y += 6;
         }
 
         using var edge = new SKPaint { Color = EdgeColor, StrokeWidth = 3.5f, IsAntialias = true };
@@ -257,7 +282,7 @@ public static class PhaseDiagramPlot
         using var onset = new SKPaint { Color = OnsetColor, StrokeWidth = 2, IsAntialias = true };
         Row("onset of a mean activation", (x, yy) => canvas.DrawLine(x, yy, x + 30, yy, onset));
         using var onsetDotted = new SKPaint { Color = OnsetColor, StrokeWidth = 1.5f, IsAntialias = true, PathEffect = SKPathEffect.CreateDash([2, 4], 0) };
-        Row("  ... inside the chaotic phase", (x, yy) => canvas.DrawLine(x, yy, x + 30, yy, onsetDotted));
+        Row("the same inside the chaotic phase", (x, yy) => canvas.DrawLine(x, yy, x + 30, yy, onsetDotted));
         using var unitJ = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, IsAntialias = true, PathEffect = SKPathEffect.CreateDash([9, 6], 0) };
         Row("J = 1", (x, yy) => canvas.DrawLine(x, yy, x + 30, yy, unitJ));
         y += 8;
@@ -289,7 +314,32 @@ public static class PhaseDiagramPlot
         Row("start", (x, yy) => canvas.DrawCircle(x + 15, yy, 6, hollow));
         Row("last epoch", (x, yy) => canvas.DrawRect(SKRect.Create(x + 10, yy - 5, 10, 10), solid));
         if (trajectories.Any(t => t.BestIndex is not null))
-            Row("best epoch (lowest validation loss)", (x, yy) => canvas.DrawCircle(x + 15, yy, 8, hollow));
+        {
+            using var grey = new SKPaint { Color = new SKColor(150, 150, 150), IsAntialias = true };
+            using var outline = new SKPaint { Color = SKColors.Black, StrokeWidth = 1.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
+            Row("best epoch (lowest validation loss)", (x, yy) =>
+            {
+                canvas.DrawCircle(x + 15, yy, 8, grey);
+                canvas.DrawCircle(x + 15, yy, 8, outline);
+            });
+        }
+    }
+
+    /// <summary>The text broken at spaces into lines no wider than <paramref name="width"/> pixels.</summary>
+    static IEnumerable<string> Wrapped(string text, SKFont font, float width)
+    {
+        string line = "";
+        foreach (var word in text.Split(' '))
+        {
+            string longer = line.Length == 0 ? word : line + " " + word;
+            if (line.Length > 0 && font.MeasureText(longer) > width)
+            {
+                yield return line;
+                line = word;
+            }
+            else line = longer;
+        }
+        yield return line;
     }
 
     static bool PhasePresent(PhaseDiagram diagram, Phase phase)
