@@ -10,17 +10,6 @@ public static class EsdPlot
 {
     const int Width = 900, Height = 560, Left = 80, Right = 30, Top = 60, Bottom = 60, Bins = 60;
 
-    // Debian and Ubuntu fonts; SkiaSharp's NoDependencies build has no fontconfig to find them itself.
-    static readonly string[] FontFiles =
-    [
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-        "/usr/share/fonts/truetype/freefont/FreeSans.ttf",
-    ];
-
-    static readonly Lazy<SKTypeface> Typeface = new(() =>
-        FontFiles.Where(File.Exists).Select(SKTypeface.FromFile).FirstOrDefault(t => t is not null) ?? SKTypeface.Default);
-
     public static void SavePng(LayerSpectrum spectrum, string path)
     {
         using var surface = SKSurface.Create(new SKImageInfo(Width, Height));
@@ -34,8 +23,8 @@ public static class EsdPlot
     static void Draw(SKCanvas canvas, LayerSpectrum spectrum)
     {
         canvas.Clear(SKColors.White);
-        using var titleFont = new SKFont(Typeface.Value, 18);
-        using var labelFont = new SKFont(Typeface.Value, 13);
+        using var titleFont = new SKFont(PlotFonts.Typeface, 18);
+        using var labelFont = new SKFont(PlotFonts.Typeface, 13);
         using var text = new SKPaint { Color = SKColors.Black, IsAntialias = true };
         var fit = spectrum.Fit;
         // With FARMS the fit ran on the windows' pooled eigenvalues: plot those, so the line and xmin match the bars.
