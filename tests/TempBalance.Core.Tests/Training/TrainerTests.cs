@@ -179,9 +179,13 @@ public sealed class TrainerTests : IDisposable
         }
 
         // The rates differ across layers and from epoch to epoch.
-        var tunedRates = resumed.Epochs.Select(e => e.Layers.Where(l => l.Tuned).Select(l => l.LearningRate).ToArray()).ToList();
+        var tunedRates = resumed.Epochs.Select(e => e.Layers.Where(l => l.Tuned).Select(l => l.NextLearningRate).ToArray()).ToList();
         Assert.All(tunedRates.Take(3), rates => Assert.True(rates.Distinct().Count() >= 10, string.Join(", ", rates)));
-        Assert.NotEqual(tunedRates[0].Select(r => r / 0.05), tunedRates[1].Select(r => r / resumed.Epochs[2].LearningRate));
+        Assert.NotEqual(tunedRates[0].Select(r => r / 0.05), tunedRates[1].Select(r => r / resumed.Epochs[2].LearningRate!.Value));
+        // A report's rate is the one its epoch trained with: the rate the report before it assigned.
+        for (int e = 1; e < resumed.Epochs.Count; e++)
+            Assert.Equal(resumed.Epochs[e - 1].Layers.Select(l => (double?)l.NextLearningRate), resumed.Epochs[e].Layers.Select(l => l.LearningRate));
+        Assert.All(resumed.Epochs[0].Layers, l => Assert.Null(l.LearningRate));
     }
 
     /// <summary>Recomputes every group's learning rate from the checkpoint's weights, independently of the run.</summary>
