@@ -24,12 +24,26 @@ public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixt
         Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".js", StringComparison.Ordinal));
         Assert.Contains("_framework/blazor.web.js", assets);
         Assert.Contains("js/plotly-preload.js", assets);
+        Assert.Contains("favicon.svg", assets);
+        Assert.Contains("favicon.ico", assets);
         foreach (var asset in assets.Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
         {
             using var response = await app.Client.GetAsync(asset);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /{asset} answered {(int)response.StatusCode}");
             Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 100, $"/{asset} is empty");
         }
+    }
+
+    [Fact]
+    public async Task The_favicon_is_served_where_browsers_ask_for_it_unprompted()
+    {
+        // Pages without the app's <link rel="icon"> (Hangfire's dashboard, the API reference) make browsers ask /favicon.ico.
+        using var response = await app.Client.GetAsync("/favicon.ico");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var icon = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(new byte[] { 0, 0, 1, 0 }, icon[..4]); // the ICO header
+        using var svg = await app.Client.GetAsync("/favicon.svg");
+        Assert.Equal("image/svg+xml", svg.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
