@@ -37,6 +37,8 @@ public class NewRunBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtu
             await page.GetByText("Advanced: recipe parts").ClickAsync();
             await Assertions.Expect(page.GetByTestId("snrCoefficient")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("snrCoefficient")).ToHaveValueAsync("0.001");
+            // Tabbing skips the help icons; hovering one shows its text.
+            await Assertions.Expect(page.GetByTestId("help-eigsThresh")).ToHaveAttributeAsync("tabindex", "-1");
             await page.GetByTestId("help-eigsThresh").HoverAsync();
             await Assertions.Expect(page.GetByText("set 50 to match it")).ToBeVisibleAsync();
             await page.WaitForTimeoutAsync(500); // the tooltip fades in
@@ -93,6 +95,12 @@ public class NewRunBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtu
             await Choose(page, "method", "lawn-adam");
             await page.GetByText("Advanced: recipe parts").ClickAsync();
             await Assertions.Expect(page.GetByTestId("lawnFreeEpochs")).ToBeVisibleAsync();
+            // A click (a tap on a phone, which has no hover) shows a help text.
+            await page.GetByTestId("help-lawnFreeEpochs").ClickAsync();
+            await page.Mouse.MoveAsync(0, 0);
+            await Assertions.Expect(page.GetByText("a tenth of the epochs, rounded up")).ToBeVisibleAsync();
+            await page.GetByTestId("recipe-box").ClickAsync();
+            await Assertions.Expect(page.GetByText("a tenth of the epochs, rounded up")).ToBeHiddenAsync();
             // Nothing wider than the window: the form wraps instead of scrolling sideways.
             Assert.True(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth"));
             await BrowserSteps.Shot(page, shot, fullPage: true);
