@@ -21,12 +21,12 @@ public class CompareBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixt
     // xunit makes a new instance per test; the app (the class fixture) and its runs live for the whole class.
     static string? s_ids;
 
-    /// <summary>tb at lr 0.1 with seeds 1 and 2, tb at lr 0.05 once, and a baseline twice with seed 3; seeded once per class.</summary>
+    /// <summary>tb at lr 0.1 with seeds 1 and 2, tb at lr 0.05 once, and a baseline at lr 0.2 twice with seed 3; seeded once per class.</summary>
     async Task<string> IdsAsync()
     {
         if (s_ids is not null) return s_ids;
         var ids = new List<long>();
-        foreach (var config in new[] { Tb with { Lr = 0.1, Seed = 1 }, Tb with { Lr = 0.1, Seed = 2 }, Tb with { Lr = 0.05, Seed = 1 }, Baseline with { Seed = 3 }, Baseline with { Seed = 3 } })
+        foreach (var config in new[] { Tb with { Lr = 0.1, Seed = 1 }, Tb with { Lr = 0.1, Seed = 2 }, Tb with { Lr = 0.05, Seed = 1 }, Baseline with { Lr = 0.2, Seed = 3 }, Baseline with { Lr = 0.2, Seed = 3 } })
         {
             var run = new SyntheticRun(app.Services, Epochs, layers: 4, config);
             await run.SeedAsync(storedEpochs: Epochs, RunStatus.Completed);
