@@ -27,7 +27,7 @@ public static class LawnLayers
         // BatchNorm after every conv; then ReLU, max-pool, average pooling and the classifier.
         "vgg11" or "vgg16" or "vgg19" => ["linear"],
         // The final BatchNorm, ReLU and average pooling precede the classifier.
-        "wrn16-8" or "wrn28-10" => ["linear"],
+        "wrn16-8" or "wrn28-6" or "wrn28-10" => ["linear"],
         _ => throw new ArgumentException($"Unknown model '{modelName}'. Choose one of: {string.Join(", ", ModelFactory.Names)}.", nameof(modelName)),
     };
 
