@@ -9,7 +9,7 @@ namespace TempBalance.Core.Optimizers;
 /// normalisation or non-homogeneous activation. ReLU, max-pool, average-pool and flatten are positively
 /// homogeneous, so with the activations entering these layers held fixed, scaling the layers' weights
 /// (biases zero) by c scales the logits by c to the power of the layer count. Biases are constrained with
-/// their layer's weights (one norm per layer, see <see cref="LawnConstraint"/>). docs/methods-lawn.md justifies each row.
+/// their layer's weights (one norm per layer, see <see cref="LawnConstraint"/>). docs/methods.md (section 8) justifies each row.
 /// </summary>
 public static class LawnLayers
 {
