@@ -76,14 +76,31 @@ static class FusedKernels
 
     static Tensor[] Pick(IReadOnlyList<Tensor> tensors, int[] indices) => indices.Select(i => tensors[i]).ToArray();
 
+    /// <summary>Calls <paramref name="function"/> with its tensor lists, then its numbers, then its flags.</summary>
+    /// <remarks>CompilationUnit.invoke makes a temporary Scalar for each double and passes on only its native handle:
+    /// a garbage collection before the call can free it (a crash in IValue(Scalar) under load, in the benchmark).
+    /// Scalars made and held here live through the call.</remarks>
+    static void Invoke(string function, Tensor[][] lists, double[] numbers, bool[] flags)
+    {
+        var scalars = numbers.Select(n => n.ToScalar()).ToArray();
+        try
+        {
+            Unit!.invoke(function, [.. lists, .. scalars, .. flags.Cast<object>()]);
+        }
+        finally
+        {
+            foreach (var scalar in scalars) scalar.Dispose();
+        }
+    }
+
     /// <param name="buffers">The momentum buffers (empty without momentum); on the first step the kernel fills them.</param>
     public static void Sgd(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> grads, IReadOnlyList<Tensor> buffers, double lr,
         double momentum, double dampening, double weightDecay, bool nesterov, bool maximize, bool firstStep)
     {
         if (parameters.Count == 0) return;
         foreach (var call in Calls(parameters))
-            Unit!.invoke("sgd", Pick(parameters, call), Pick(grads, call), buffers.Count == 0 ? [] : Pick(buffers, call),
-                lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep);
+            Invoke("sgd", [Pick(parameters, call), Pick(grads, call), buffers.Count == 0 ? [] : Pick(buffers, call)],
+                [lr, momentum, dampening, weightDecay], [nesterov, maximize, firstStep]);
     }
 
     /// <param name="steps">Each parameter's step count, this step included.</param>
@@ -99,8 +116,8 @@ static class FusedKernels
             var stepTensors = stepValues.unbind(0);
             try
             {
-                Unit!.invoke("adam", Pick(parameters, call), Pick(grads, call), Pick(expAvgs, call), Pick(expAvgSqs, call), Array.Empty<Tensor>(), stepTensors,
-                    lr, beta1, beta2, weightDecay, eps, decoupled);
+                Invoke("adam", [Pick(parameters, call), Pick(grads, call), Pick(expAvgs, call), Pick(expAvgSqs, call), [], stepTensors],
+                    [lr, beta1, beta2, weightDecay, eps], [decoupled]);
             }
             finally
             {
