@@ -35,25 +35,30 @@ public static class RunFormat
 
 /// <summary>
 /// Heavy-Tailed Self-Regularization reading of a layer's power-law exponent alpha (Martin and Mahoney), as the
-/// pages write it. The thresholds are Core's (<see cref="LayerSpectrum.LabelFor(double?)"/>): below 2 the spectrum
-/// is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained layers, above 6 the layer has
-/// learned little (under-trained).
+/// pages write it. The rule is Core's (<see cref="LayerSpectrum.VerdictFor(int, double?, int)"/>): below 2 the
+/// spectrum is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained layers, above 6 the layer
+/// has learned little (under-trained); a layer with fewer than 10 eigenvalues gets no verdict at all.
 /// </summary>
 public static class HtsrLabelText
 {
-    public static string For(double? alpha) => LayerSpectrum.LabelFor(alpha) switch
+    public static HtsrVerdict VerdictOf(int eigenvalues, double? alpha) => LayerSpectrum.VerdictFor(eigenvalues, alpha);
+
+    public static string For(int eigenvalues, double? alpha) => For(VerdictOf(eigenvalues, alpha));
+
+    public static string For(HtsrVerdict verdict) => verdict switch
     {
-        HtsrLabel.HeavyTailed => "heavy-tailed",
-        HtsrLabel.WellTrained => "well-trained",
-        HtsrLabel.UnderTrained => "under-trained",
+        HtsrVerdict.OverTrained => "heavy-tailed",
+        HtsrVerdict.WellTrained => "well-trained",
+        HtsrVerdict.UnderTrained => "under-trained",
+        HtsrVerdict.TooFewEigenvalues => "too few eigenvalues to judge",
         _ => "no fit",
     };
 
-    public static MudBlazor.Color ColorFor(double? alpha) => LayerSpectrum.LabelFor(alpha) switch
+    public static MudBlazor.Color ColorFor(HtsrVerdict verdict) => verdict switch
     {
-        HtsrLabel.HeavyTailed => MudBlazor.Color.Warning,
-        HtsrLabel.WellTrained => MudBlazor.Color.Success,
-        HtsrLabel.UnderTrained => MudBlazor.Color.Info,
+        HtsrVerdict.OverTrained => MudBlazor.Color.Warning,
+        HtsrVerdict.WellTrained => MudBlazor.Color.Success,
+        HtsrVerdict.UnderTrained => MudBlazor.Color.Info,
         _ => MudBlazor.Color.Default,
     };
 }
