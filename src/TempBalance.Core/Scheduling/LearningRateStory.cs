@@ -164,7 +164,7 @@ public sealed record LearningRateStory(bool Enabled, string MetricName, string R
             case AssignmentFunction.Linear:
                 {
                     var share = ((m - min) / (max - min) * 100).ToString("0", Invariant);
-                    return ($"{value}, {share}% of the way from the smallest ({Number(min)}) to the largest ({Number(max)}) of {of} → {FactorText(factors[k])}",
+                    return ($"{value}, {share}% of the way from the smallest ({Number(min)}) to the largest ({Number(max)}) → {FactorText(factors[k])}",
                         $"{value}, {share}% of its range");
                 }
             case AssignmentFunction.Sqrt:

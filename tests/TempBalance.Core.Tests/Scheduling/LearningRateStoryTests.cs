@@ -39,7 +39,7 @@ public class LearningRateStoryTests
         var middle = story.Of(2)!;
         Assert.Equal(0.5 + 2.1 / 4.95, middle.Factor, 12);
         Assert.Equal(Eta * (0.5 + 2.1 / 4.95), middle.Rate!.Value, 12);
-        Assert.Equal("alpha 4.20, 42% of the way from the smallest (2.10) to the largest (7.05) of the 3 tuned layers → ×0.92", middle.Reason);
+        Assert.Equal("alpha 4.20, 42% of the way from the smallest (2.10) to the largest (7.05) → ×0.92", middle.Reason);
         Assert.Equal("alpha 4.20, 42% of its range", middle.Brief);
     }
 

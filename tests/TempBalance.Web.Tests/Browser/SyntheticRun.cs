@@ -34,6 +34,32 @@ public sealed class SyntheticRun(IServiceProvider services, int epochs, int laye
         for (var e = 0; e <= storedEpochs; e++) _job.StoreEpoch(Id, epochs, Report(e), publish: false);
     }
 
+    /// <summary>
+    /// Records where the run trained and what it cost the machine, as the training job does when it starts and with
+    /// each heartbeat: a GPU run, sampled every 10 s for <paramref name="minutes"/> minutes.
+    /// </summary>
+    public async Task RecordEnvironmentAsync(int minutes = 8)
+    {
+        var environment = new RunEnvironment("cuda:0", "NVIDIA H200", 16, "0.107.0", "2.10.0", "1.0.0",
+            "Debian GNU/Linux 12 (bookworm)", "lab-gpu-1", 50_000, 10_000);
+        var factory = services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
+        await using var db = await factory.CreateDbContextAsync();
+        var json = System.Text.Json.JsonSerializer.Serialize(environment, RunJson.Options);
+        await db.Runs.Where(r => r.Id == Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.EnvironmentJson, json));
+        var start = DateTime.UtcNow.AddMinutes(-minutes);
+        // Busy while training, a dip in each epoch's test pass and spectral analysis; memory grows, then settles.
+        db.SystemMetrics.AddRange(Enumerable.Range(0, minutes * 6).Select(k => new SystemMetric
+        {
+            RunId = Id,
+            At = start.AddSeconds(10 * k),
+            CpuPercent = k == 0 ? 0 : k % 9 == 8 ? 60 : 98 + 3 * Math.Sin(k),
+            MemoryMegabytes = 2100 + 600 * (1 - Math.Exp(-k / 12.0)),
+            GpuUtilizationPercent = k % 9 == 8 ? 12 : 91 + 4 * Math.Cos(k),
+            GpuMemoryMegabytes = 5400 + 20 * Math.Sin(k / 3.0),
+        }));
+        await db.SaveChangesAsync();
+    }
+
     /// <summary>Stores an epoch's metrics, layers and spectra, then publishes them: what the training job does.</summary>
     public Task PublishAsync(int epoch) => Task.Run(() => _job.StoreEpoch(Id, epochs, Report(epoch), publish: true));
 

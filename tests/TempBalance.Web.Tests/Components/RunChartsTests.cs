@@ -238,13 +238,26 @@ public class RunChartsTests
         Assert.Equal([0.1, 0.096], lines[1].Y.Cast<double>().Select(v => Math.Round(v, 12)));
         Assert.Equal("dot", lines[0].Line.Dash); // untuned
         Assert.Null(lines[1].Line.Dash);
-        Assert.True(charts.LearningRateLayout(dark: false, epochs: 10).ShowLegend);
+        Assert.False(charts.LearningRateLayout(dark: false, epochs: 10).ShowLegend); // named in the legend beside it
+        var legend = charts.LearningRateLegend;
+        Assert.Equal(["conv1", "conv2", "conv3", "fc"], legend.Select(e => e.Name));
+        Assert.Equal([true, false, false, true], legend.Select(e => e.Untuned));
+        Assert.Equal(lines.Select(l => l.Line.Color), legend.Select(e => (object)e.Color));
+
+        // A click on a legend entry hides its line (the whole chart is sent again), a second shows it.
+        charts.ToggleLearningRateLine(2);
+        Assert.True(charts.LearningRateLegend[2].Hidden);
+        Assert.Equal(Plotly.Blazor.Traces.ScatterLib.VisibleEnum.False, lines[2].Visible);
+        Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.LearningRates.TakeUpdates()));
+        charts.ToggleLearningRateLine(2);
+        Assert.False(charts.LearningRateLegend[2].Hidden);
+        charts.LearningRates.TakeUpdates();
 
         charts.ShowLearningRateFactors(true);
 
         Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.LearningRates.TakeUpdates()));
         Assert.Equal([1.0, 1.5], ((Scatter)charts.LearningRates.Traces[1]).Y.Cast<double>().Select(v => Math.Round(v, 12)));
-        Assert.Equal("× global LR", charts.LearningRateLayout(dark: false, epochs: 10).YAxis[0].Title.Text);
+        Assert.Equal("× global LR, during the epoch", charts.LearningRateLayout(dark: false, epochs: 10).YAxis[0].Title.Text);
 
         // Live epochs append factors too.
         charts.AddEpoch(Trained(3));

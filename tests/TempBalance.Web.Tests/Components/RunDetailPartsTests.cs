@@ -58,24 +58,32 @@ public class RunDetailPartsTests : IAsyncLifetime
         .Add(c => c.Next, Story(Epoch4, 0.045))
         .Add(c => c.GlobalRate, 0.05));
 
-    static string[] Cells(IRenderedComponent<LayerTable> cut, int row) =>
-        [.. cut.FindAll("[data-testid='layer-table'] tbody tr")[row].QuerySelectorAll("td").Select(td => td.TextContent.Trim())];
+    static AngleSharp.Dom.IElement Row(IRenderedComponent<LayerTable> cut, int row) => cut.FindAll("[data-testid='layer-table'] tbody tr")[row];
+
+    static string[] Cells(IRenderedComponent<LayerTable> cut, int row) => [.. Row(cut, row).QuerySelectorAll("td").Select(td => td.TextContent.Trim())];
+
+    // The learning-rate cell: the rate with its factor, and why under it.
+    static string Rate(IRenderedComponent<LayerTable> cut, int row) => Row(cut, row).QuerySelector(".lr-value")!.TextContent.Trim();
+
+    static string Why(IRenderedComponent<LayerTable> cut, int row) => Row(cut, row).QuerySelector(".lr-why")!.TextContent.Trim();
+
+    const int HtsrCell = 4, NextCell = 8;
 
     [Fact]
     public void Each_layer_shows_its_rate_during_the_epoch_its_factor_and_why()
     {
         var cut = RenderTable();
 
-        var largest = Cells(cut, 3);
-        Assert.Equal("0.075 ×1.50", largest[9]);
-        Assert.Equal("alpha 7.05, the largest of the 3 tuned layers → s2 = 1.5 × η", largest[10]);
-        Assert.Equal("0.0675 ×1.50", largest[11]); // still the largest alpha of epoch 4: s2 again
-        Assert.Equal("0.025 ×0.50", Cells(cut, 1)[9]);
-        Assert.Equal("0.04621 ×0.92", Cells(cut, 2)[9]);
-        Assert.Equal("first layer: not tuned, global LR", Cells(cut, 0)[10]);
-        Assert.Equal("last layer: not tuned, global LR", Cells(cut, 4)[10]);
-        Assert.Equal("Why (assigned after epoch 3)", cut.FindAll("th")[10].TextContent.Trim());
-        Assert.Equal("LR in epoch 4", cut.FindAll("th")[9].TextContent.Trim());
+        Assert.Equal("layer3.conv Conv2d", Cells(cut, 3)[1]);
+        Assert.Equal("0.075 ×1.50", Rate(cut, 3));
+        Assert.Equal("alpha 7.05, the largest of the 3 tuned layers → s2 = 1.5 × η", Why(cut, 3));
+        Assert.Equal("0.0675 ×1.50", Cells(cut, 3)[NextCell]); // still the largest alpha of epoch 4: s2 again
+        Assert.Equal("0.025 ×0.50", Rate(cut, 1));
+        Assert.Equal("0.04621 ×0.92", Rate(cut, 2));
+        Assert.Equal("alpha 4.20, 42% of the way from the smallest (2.10) to the largest (7.05) → ×0.92", Why(cut, 2));
+        Assert.Equal("first layer: not tuned, global LR", Why(cut, 0));
+        Assert.Equal("last layer: not tuned, global LR", Why(cut, 4));
+        Assert.Equal("LR in epoch 4 · why (assigned after epoch 3)", cut.FindAll("th")[7].TextContent.Trim());
         Assert.Equal("TempBalance tunes 3 of 5 layers; not the first (conv1) and the last (fc), which train at the global LR.",
             cut.Find("[data-testid='lr-tuning']").TextContent.Trim());
         Assert.StartsWith("Linear: η_l = η · (s1 + (s2 − s1)", cut.Find("[data-testid='lr-rule']").TextContent.Trim());
@@ -87,9 +95,10 @@ public class RunDetailPartsTests : IAsyncLifetime
     {
         var cut = RenderTable();
 
-        Assert.Equal("too few eigenvalues to judge", Cells(cut, 4)[5]); // fc: 8 eigenvalues, alpha 6.9
-        Assert.Equal("under-trained", Cells(cut, 3)[5]); // layer3.conv: 576 eigenvalues, alpha 6.5
-        Assert.Equal("well-trained", Cells(cut, 2)[5]);
+        Assert.Equal("too few eigenvalues to judge", Cells(cut, 4)[HtsrCell]); // fc: 8 eigenvalues, alpha 6.9
+        Assert.Empty(Row(cut, 4).QuerySelectorAll(".mud-chip")); // no verdict, so no chip that looks like one
+        Assert.Equal("under-trained", Cells(cut, 3)[HtsrCell]); // layer3.conv: 576 eigenvalues, alpha 6.5
+        Assert.Equal("well-trained", Cells(cut, 2)[HtsrCell]);
     }
 
     [Fact]
@@ -102,12 +111,11 @@ public class RunDetailPartsTests : IAsyncLifetime
             .Add(c => c.Story, null)
             .Add(c => c.Next, Story(epoch0, 0.05)));
 
-        var row = Cells(cut, 3);
-        Assert.Equal("–", row[9]);
-        Assert.Equal("epoch 0 trains nothing", row[10]);
-        Assert.Equal("0.075 ×1.50", row[11]);
-        Assert.Equal("alpha 7.05, the largest of the 3 tuned layers → s2 = 1.5 × η",
-            cut.FindAll("[data-testid='layer-table'] tbody tr")[3].QuerySelectorAll("td")[11].GetAttribute("title"));
+        Assert.Equal("–", Rate(cut, 3));
+        Assert.Equal("epoch 0 trains nothing", Why(cut, 3));
+        Assert.Equal("0.075 ×1.50", Cells(cut, 3)[NextCell]);
+        Assert.Equal("alpha 7.05, the largest of the 3 tuned layers → s2 = 1.5 × η", Row(cut, 3).QuerySelectorAll("td")[NextCell].GetAttribute("title"));
+        Assert.Equal("LR in epoch 0", cut.FindAll("th")[7].TextContent.Trim());
     }
 
     [Fact]
@@ -117,8 +125,8 @@ public class RunDetailPartsTests : IAsyncLifetime
         var story = LearningRateStory.Explain(new TempBalanceOptions { Enabled = false }, [.. off.Select(r => r.ToRated())], 0.05);
         var cut = _ctx.Render<LayerTable>(p => p.Add(c => c.Layers, off).Add(c => c.Epoch, 4).Add(c => c.Story, story).Add(c => c.GlobalRate, 0.05));
 
-        Assert.All(Enumerable.Range(0, 5), r => Assert.Equal("0.05 ×1.00", Cells(cut, r)[9]));
-        Assert.Equal("TempBalance off: every layer trains at the global learning rate", Cells(cut, 2)[10]);
+        Assert.All(Enumerable.Range(0, 5), r => Assert.Equal("0.05 ×1.00", Rate(cut, r)));
+        Assert.Equal("TempBalance off: every layer trains at the global learning rate", Why(cut, 2));
         Assert.Equal("TempBalance is off: no layer is tuned.", cut.Find("[data-testid='lr-tuning']").TextContent.Trim());
     }
 

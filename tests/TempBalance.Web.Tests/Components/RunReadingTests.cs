@@ -18,6 +18,15 @@ public class RunReadingTests
     public void Alpha_reads_as_its_HT_SR_label_when_there_are_enough_eigenvalues(int eigenvalues, double? alpha, string label) =>
         Assert.Equal(label, HtsrLabelText.For(eigenvalues, alpha));
 
+    [Theory]
+    [InlineData(0.0375, "0.0375")]
+    [InlineData(0.000462121, "0.00046")]
+    [InlineData(3.2e-7, "3.2e-07")]
+    [InlineData(0.0, "0")]
+    [InlineData(null, "–")]
+    public void Learning_rates_read_with_up_to_five_decimals_and_tiny_ones_in_powers_of_ten(double? rate, string text) =>
+        Assert.Equal(text, RunFormat.Rate(rate));
+
     [Fact]
     public void Smoothing_is_TensorBoards_debiased_moving_average()
     {

@@ -91,17 +91,6 @@ public static class ChartLayouts
     /// <summary>A left margin that fits these tick labels at 10 px (about 6 px a character) without plotly measuring them.</summary>
     public static int MarginFor(IEnumerable<string> labels) => Math.Clamp(14 + 6 * labels.Select(l => l.Length).DefaultIfEmpty(0).Max(), 45, 160);
 
-    /// <summary>A legend to the right of the plot, one entry a line, in small type: for charts with many named lines.</summary>
-    public static Legend SideLegend() => new()
-    {
-        Orientation = Plotly.Blazor.LayoutLib.LegendLib.OrientationEnum.V,
-        X = 1.02m,
-        XAnchor = Plotly.Blazor.LayoutLib.LegendLib.XAnchorEnum.Left,
-        Y = 1,
-        Font = new Plotly.Blazor.LayoutLib.LegendLib.Font { Size = 10 },
-        TraceGroupGap = 0,
-    };
-
     /// <summary>
     /// A colour for line <paramref name="i"/> of <paramref name="n"/> ordered by depth: hues from violet (first) through
     /// blue, green and ochre to red (last), at a lightness that reads on light and dark backgrounds.

@@ -1,8 +1,8 @@
-using System.Globalization;
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using TempBalance.Core.Scheduling;
 using TempBalance.Core.Training;
+using TempBalance.Web.Components.Runs;
 using TempBalance.Web.Runs;
 using PlotLayout = Plotly.Blazor.Layout;
 
@@ -29,6 +29,7 @@ public sealed class RunCharts
     readonly List<BatchLossPoint> _batchLosses = [];
     readonly List<(double Epoch, double Loss)> _trainLosses = [], _testLosses = [];
     readonly List<double> _alphas = [];
+    readonly HashSet<int> _hiddenLines = [];
     EmaSmoother[] _smoothers = [];
     double _lastBatchLossAt = double.NegativeInfinity;
 
@@ -288,7 +289,7 @@ public sealed class RunCharts
     /// </summary>
     public PlotLayout AlphaLayout(bool dark, int epochs)
     {
-        var layout = ChartLayouts.Axes(dark, "Alpha per layer · green: 2–6 well-trained", "epoch", "", showLegend: false, epochs: epochs);
+        var layout = ChartLayouts.Axes(dark, "Alpha per layer · 2–6 green", "epoch", "", showLegend: false, epochs: epochs);
         var names = LayerNames;
         var shown = names.Select(ChartLayouts.ShortName).ToList();
         var axis = layout.YAxis[0];
@@ -311,13 +312,46 @@ public sealed class RunCharts
         LearningRates.Replace(LearningRateLines());
     }
 
-    /// <summary>The learning-rate chart's layout: the y axis says which view it is; a legend names the layers.</summary>
-    public PlotLayout LearningRateLayout(bool dark, int epochs)
+    /// <summary>
+    /// The learning-rate chart's layout: the y axis says which view it is. The layers are named in a legend beside
+    /// the chart (<see cref="LearningRateLegend"/>), not in plotly's: plotly measures each legend entry's text on
+    /// every draw, which made the chart's first draw twice as slow with 40 layers (docs/benchmarks.md).
+    /// </summary>
+    public PlotLayout LearningRateLayout(bool dark, int epochs) =>
+        ChartLayouts.Axes(dark, "Learning rate per layer", "epoch",
+            LearningRateFactors ? "× global LR, during the epoch" : "LR during the epoch", showLegend: false, epochs: epochs);
+
+    /// <summary>One line of the learning-rate chart as its legend shows it: the trace, the layer's name and the line's look.</summary>
+    public sealed record LegendEntry(int Trace, string Name, string FullName, string Color, bool Untuned, bool Hidden);
+
+    /// <summary>The learning-rate chart's lines, in trace order (by layer index).</summary>
+    public IReadOnlyList<LegendEntry> LearningRateLegend
     {
-        var layout = ChartLayouts.Axes(dark, "Learning rate per layer (during each epoch)", "epoch",
-            LearningRateFactors ? "× global LR" : "learning rate", epochs: epochs);
-        layout.Legend = [ChartLayouts.SideLegend()];
-        return layout;
+        get
+        {
+            var latest = _layersByEpoch.Count > 0 ? _layersByEpoch.Values.Last().ToDictionary(l => l.LayerIndex) : [];
+            return [.. _layerIndices.Select((index, t) => new LegendEntry(t, ChartLayouts.ShortName(_layerNames[index]), _layerNames[index],
+                ChartLayouts.DepthColor(t, _layerIndices.Count), latest.GetValueOrDefault(index)?.Tuned == false, _hiddenLines.Contains(index)))];
+        }
+    }
+
+    /// <summary>Hides a line of the learning-rate chart, or shows it again (a click on its legend entry).</summary>
+    public void ToggleLearningRateLine(int trace)
+    {
+        if (trace < 0 || trace >= _layerIndices.Count) return;
+        var index = _layerIndices[trace];
+        if (!_hiddenLines.Remove(index)) _hiddenLines.Add(index);
+        ((Scatter)LearningRates.Traces[trace]).Visible = _hiddenLines.Contains(index) ? Plotly.Blazor.Traces.ScatterLib.VisibleEnum.False : Plotly.Blazor.Traces.ScatterLib.VisibleEnum.True;
+        LearningRates.Resend();
+    }
+
+    /// <summary>Shows every line of the learning-rate chart.</summary>
+    public void ShowAllLearningRateLines()
+    {
+        if (_hiddenLines.Count == 0) return;
+        _hiddenLines.Clear();
+        foreach (var line in LearningRates.Traces.Cast<Scatter>()) line.Visible = Plotly.Blazor.Traces.ScatterLib.VisibleEnum.True;
+        LearningRates.Resend();
     }
 
     double? LearningRatePoint(int epoch, LayerPoint layer)
@@ -337,6 +371,7 @@ public sealed class RunCharts
             // Colour by depth, so the order of the layers reads without the legend; untuned layers dotted.
             var line = ChartLayouts.Line(ChartLayouts.ShortName(_layerNames[index]), points.Select(p => (double)p.Epoch), points.Select(p => p.Y!.Value),
                 color: ChartLayouts.DepthColor(t, _layerIndices.Count), dash: history.Count > 0 && !history[^1].Tuned ? "dot" : null);
+            if (_hiddenLines.Contains(index)) line.Visible = Plotly.Blazor.Traces.ScatterLib.VisibleEnum.False;
             line.HoverTemplate = LearningRateFactors
                 ? "%{fullData.name}<br>epoch %{x}: ×%{y:.2f} global LR<extra></extra>"
                 : "%{fullData.name}<br>epoch %{x}: LR %{y:.4g}<extra></extra>";
@@ -374,9 +409,8 @@ public sealed class RunCharts
         if (trace < 0 || trace >= _layerIndices.Count) return null;
         var index = _layerIndices[trace];
         if (LayersAt(epoch).FirstOrDefault(l => l.LayerIndex == index) is not { LearningRate: { } rate } layer) return null;
-        var c = CultureInfo.InvariantCulture;
-        var text = string.Create(c, $"{layer.Name}, epoch {epoch}: LR {rate:0.#####}");
-        if (GlobalRateAt(epoch) is { } global) text += string.Create(c, $" = {LearningRateStory.FactorText(rate / global)} the global LR {global:0.#####}");
+        var text = $"{layer.Name}, epoch {epoch}: LR {RunFormat.Rate(rate)}";
+        if (GlobalRateAt(epoch) is { } global) text += $" = {LearningRateStory.FactorText(rate / global)} the global LR {RunFormat.Rate(global)}";
         if (StoryOf(epoch)?.Of(index) is { } why) text += $". Why (assigned after epoch {epoch - 1}): {why.Reason}.";
         return text;
     }

@@ -41,7 +41,7 @@ public static class SystemChart
 
     public static PlotLayout Layout(bool dark)
     {
-        var layout = ChartLayouts.Axes(dark, "System during training", "minutes since the first sample", "%");
+        var layout = ChartLayouts.Axes(dark, "System use while training", "minutes since the first sample", "%");
         layout.Margin.R = 55;
         layout.Margin.T = 30;
         layout.Legend![0].Y = -0.35m;

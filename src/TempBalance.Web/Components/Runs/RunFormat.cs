@@ -12,6 +12,16 @@ public static class RunFormat
     public static string Number(double? value, string format = "0.###") =>
         value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>A learning rate: up to five decimals (0.0375, 0.00046), tiny ones in powers of ten (3.2e-07), 0 as 0.</summary>
+    public static string Rate(double? rate) => rate switch
+    {
+        null => "–",
+        { } r when !double.IsFinite(r) => "–",
+        0 => "0",
+        { } r when Math.Abs(r) >= 1e-4 => r.ToString("0.#####", CultureInfo.InvariantCulture),
+        { } r => r.ToString("0.##e+00", CultureInfo.InvariantCulture),
+    };
+
     public static string Duration(double? seconds)
     {
         if (seconds is not { } s || !double.IsFinite(s) || s < 0) return "–";
