@@ -163,6 +163,13 @@ public class RunDetailBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await Input(page, "name-input").PressAsync("Enter");
             await Assertions.Expect(page.GetByTestId("run-name")).ToHaveTextAsync("resnet18 · cifar100 · wider LR band");
 
+            // "New run from this one" opens the New-run form filled in with a copy of it.
+            await page.GetByTestId("new-from").ClickAsync();
+            await BrowserSteps.WaitForPath(page, "/runs/new");
+            await Assertions.Expect(page.GetByTestId("copy-of")).ToContainTextAsync($"run #{run.Id}");
+            await Assertions.Expect(page.GetByTestId("name")).ToHaveValueAsync("resnet18 · cifar100 · wider LR band (copy)");
+            await BrowserSteps.Open(page, $"/runs/{run.Id}");
+
             await page.GetByTestId("archive").ClickAsync();
             await Assertions.Expect(page.GetByTestId("archived")).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByTestId("archive")).ToContainTextAsync("Unarchive");

@@ -4,13 +4,14 @@ using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor.Services;
 using TempBalance.Core.Scheduling;
 using TempBalance.Core.Training;
+using TempBalance.Web.Components.Charts;
 using TempBalance.Web.Components.Runs;
 using TempBalance.Web.Live;
 using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Tests.Components;
 
-/// <summary>What the run detail page's parts show: the layer table's learning-rate story and verdicts, the environment.</summary>
+/// <summary>What the run detail page's parts show: the layer table's learning-rate story and verdicts, the learning-rate legend, the environment.</summary>
 public class RunDetailPartsTests : IAsyncLifetime
 {
     readonly BunitContext _ctx = new();
@@ -128,6 +129,26 @@ public class RunDetailPartsTests : IAsyncLifetime
         Assert.All(Enumerable.Range(0, 5), r => Assert.Equal("0.05 ×1.00", Rate(cut, r)));
         Assert.Equal("TempBalance off: every layer trains at the global learning rate", Why(cut, 2));
         Assert.Equal("TempBalance is off: no layer is tuned.", cut.Find("[data-testid='lr-tuning']").TextContent.Trim());
+    }
+
+    [Fact]
+    public void The_learning_rate_legend_names_each_layer_marks_untuned_ones_and_hides_a_line_on_click()
+    {
+        var charts = new RunCharts([Timed(3, 30, 2), Timed(4, 30, 2)], [.. Epoch3, .. Epoch4]);
+        var cut = _ctx.Render<LearningRateChartCard>(p => p.Add(c => c.Charts, charts).Add(c => c.Epochs, 10));
+
+        var items = cut.FindAll("[data-testid='lr-legend'] button");
+        Assert.Equal(["conv1", "layer1.conv", "layer2.conv", "layer3.conv", "fc"], items.Select(b => b.TextContent.Trim()));
+        Assert.Equal([true, false, false, false, true], items.Select(b => b.QuerySelector(".swatch")!.ClassList.Contains("dotted")));
+        Assert.Empty(cut.FindAll("[data-testid='lr-show-all']"));
+
+        cut.FindAll("[data-testid='lr-legend'] button")[3].Click();
+
+        Assert.Equal("false", cut.FindAll("[data-testid='lr-legend'] button")[3].GetAttribute("aria-pressed"));
+        Assert.Equal(Plotly.Blazor.Traces.ScatterLib.VisibleEnum.False, ((Plotly.Blazor.Traces.Scatter)charts.LearningRates.Traces[3]).Visible);
+        cut.Find("[data-testid='lr-show-all']").Click();
+        Assert.All(cut.FindAll("[data-testid='lr-legend'] button"), b => Assert.Equal("true", b.GetAttribute("aria-pressed")));
+        Assert.Empty(cut.FindAll("[data-testid='lr-show-all']"));
     }
 
     static EpochPoint Timed(int epoch, double seconds, double esd) => new(epoch, 1, 0.5, 1, 0.5, epoch == 0 ? null : 0.1, seconds, esd, []);
