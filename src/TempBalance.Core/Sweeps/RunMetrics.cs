@@ -129,6 +129,17 @@ public sealed record RunMetrics(
             slope);
     }
 
+    /// <summary>The epochs of a run's results.json, with J of its watched layer (<see cref="WatchedLayers.Primary"/>).</summary>
+    public static IReadOnlyList<EpochMeasurement> MeasurementsOf(ResultsWriter.RunResults results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var watched = WatchedLayers.Primary(results.Config.Model) is { } index ? results.Layers.FirstOrDefault(l => l.Index == index) : null;
+        var jByEpoch = new Dictionary<int, double?>();
+        if (watched is not null)
+            for (int k = 0; k < watched.Epochs.Count && k < watched.J.Count; k++) jByEpoch[watched.Epochs[k]] = watched.J[k];
+        return results.Epochs.Select(e => new EpochMeasurement(e.Epoch, e.TestLoss, e.TestAccuracy, jByEpoch.GetValueOrDefault(e.Epoch))).ToList();
+    }
+
     /// <summary>The SGD setting of a config for the scaling relation; null when it does not train with SGD or its numbers cannot be one.</summary>
     public static SgdSetting? SgdSettingOf(TrainingConfig config)
     {
