@@ -9,6 +9,7 @@ using TempBalance.Web.Data;
 using TempBalance.Web.Jobs;
 using TempBalance.Web.Live;
 using TempBalance.Web.Runs;
+using TempBalance.Web.Sweeps;
 
 // Content root is the output folder: it holds the repository's appsettings.json and wwwroot/ (see the .csproj).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -31,6 +32,7 @@ builder.AddTrainingQueue();
 builder.Services.AddSingleton<TrainingUpdates>();
 builder.Services.AddSingleton<RunCancellations>();
 builder.Services.AddSingleton<RunService>();
+builder.Services.AddSingleton<SweepService>();
 builder.Services.AddSignalR().AddJsonProtocol(json => RunJson.Configure(json.PayloadSerializerOptions));
 builder.Services.AddHostedService<TrainingHubBroadcaster>();
 
@@ -83,6 +85,7 @@ app.MapScalarApiReference(scalar => scalar
     .DisableMcp()
     .HideDeveloperTools());
 app.MapRunsApi();
+app.MapSweepsApi();
 app.MapHub<TrainingHub>("/hubs/training");
 app.MapTrainingQueueDashboard();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
