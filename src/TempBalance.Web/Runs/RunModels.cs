@@ -10,14 +10,23 @@ public sealed record NewRunRequest
     public IReadOnlyList<string>? Tags { get; init; }
     public string? Notes { get; init; }
 
-    /// <summary>Also queue the same setup with the other method ("baseline" or "tempbalance").</summary>
+    /// <summary>
+    /// Also queue the same recipe with TempBalance switched the other way (TB + SNR and SNR, TB and the baseline),
+    /// as the paper compares every method with and without it.
+    /// </summary>
     public bool CompareWithBaseline { get; init; }
 
     /// <summary>Queue this many runs with seeds Seed, Seed+1, ... (per method).</summary>
     public int Seeds { get; init; } = 1;
 
-    /// <summary>Name of the group when more than one run is created; a descriptive default otherwise.</summary>
+    /// <summary>Name of the group when more than one run is created; <see cref="Name"/>, or a descriptive default, otherwise.</summary>
     public string? GroupName { get; init; }
+
+    /// <summary>
+    /// The run's name; empty: "tb · smallcnn · fashion-mnist · seed 42" (<see cref="Run.DefaultName"/>). When the
+    /// request queues several runs, each gets its recipe and seed after it.
+    /// </summary>
+    public string? Name { get; init; }
 }
 
 /// <summary>Either field errors (keys are camelCase paths such as "config.epochs") or the new runs.</summary>

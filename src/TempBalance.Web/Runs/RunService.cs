@@ -40,13 +40,15 @@ public sealed class RunService(
             .SelectMany(offset => recipes.Select(recipe => recipe with { Seed = request.Config.Seed + offset }))
             .ToList();
         Guid? groupId = configs.Count > 1 ? Guid.NewGuid() : null;
+        string? name = string.IsNullOrWhiteSpace(request.Name) ? null : request.Name.Trim();
         string? groupName = groupId is null ? null
-            : string.IsNullOrWhiteSpace(request.GroupName) ? DefaultGroupName(request) : request.GroupName.Trim();
+            : !string.IsNullOrWhiteSpace(request.GroupName) ? request.GroupName.Trim() : name ?? DefaultGroupName(request);
 
         var now = DateTime.UtcNow;
         var runs = configs.Select(config =>
         {
             var run = Run.For(config, RunStatus.Queued, now);
+            if (name is not null) run.Name = configs.Count == 1 ? name : NameInGroup(name, config, request);
             run.Tags = [.. tags];
             run.Notes = string.IsNullOrWhiteSpace(request.Notes) ? null : request.Notes;
             run.GroupId = groupId;
@@ -77,6 +79,13 @@ public sealed class RunService(
             : RecipePresets.NameOf(request.Config);
         var seeds = request.Seeds > 1 ? $", {request.Seeds} seeds" : "";
         return $"{request.Config.Model} on {request.Config.Dataset}: {what}{seeds}";
+    }
+
+    // The runs of one request tell themselves apart by what differs between them: the recipe, the seed.
+    static string NameInGroup(string name, TrainingConfig config, NewRunRequest request)
+    {
+        var suffix = (request.CompareWithBaseline ? $" · {config.Method}" : "") + (request.Seeds > 1 ? $" · seed {config.Seed}" : "");
+        return name[..Math.Min(name.Length, Run.MaxNameLength - suffix.Length)] + suffix;
     }
 
     internal static List<string> NormalizeTags(IEnumerable<string>? tags) =>
