@@ -50,6 +50,12 @@ public static class SweepsApi
             var message = ex.Message.IndexOf(" Path:", StringComparison.Ordinal) is var cut and > 0 ? ex.Message[..cut] : ex.Message;
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
         }
+        catch (ArgumentException ex) when (ex.Message.StartsWith("An item with the same key", StringComparison.Ordinal))
+        {
+            // JsonNode reads an object with a repeated property and fails only when the object is first enumerated.
+            var key = ex.Message.Split("Key: ") is [_, var rest] ? rest.Split(' ')[0] : "?";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The request names '{key}' more than once in one object."] });
+        }
         catch (InvalidOperationException ex) when (!request.HasJsonContentType())
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [ex.Message] });

@@ -88,6 +88,12 @@ public sealed record SweepDetails(
     int? WatchedLayer,
     SweepGuidelineCheck? Guideline)
 {
+    /// <summary>The metric a page ranks by while showing <paramref name="shown"/>: itself, or best test accuracy for one without a direction (J, epochs to the edge).</summary>
+    public static SweepMetric RankedBy(SweepMetric shown) => SweepMetrics.HigherIsBetter(shown) is null ? SweepMetric.BestTestAccuracy : shown;
+
+    /// <summary>The best run while <paramref name="shown"/> is on show (<see cref="RankedBy"/>).</summary>
+    public SweepRunRow? BestFor(SweepMetric shown) => Best(RankedBy(shown));
+
     /// <summary>The run with the best value of <paramref name="metric"/> (its direction), or null when none has one or the metric has no direction.</summary>
     public SweepRunRow? Best(SweepMetric metric)
     {
