@@ -43,6 +43,7 @@ public sealed class SweepFormModel
             Schedule = ScheduleKind.Constant,
             Augment = false,
             Seed = 42,
+            TempBalance = new TempBalanceOptions { Enabled = false },
         }),
         .. RunSetups.All.Select(s => (s.Name, s.Request.Config)),
     ];

@@ -25,7 +25,7 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
     static TrainingConfig Config(double lr, int batch) => new()
     {
         Model = "mlp-tanh", Dataset = "mnist", Method = "baseline", Epochs = Epochs, Lr = lr, BatchSize = batch, Momentum = 0.9,
-        WeightDecay = 0, Schedule = ScheduleKind.Constant, Augment = false,
+        WeightDecay = 0, Schedule = ScheduleKind.Constant, Augment = false, TempBalance = new TempBalanceOptions { Enabled = false },
     };
 
     // The test loss is lowest where J reaches about 1 (the paper's finding), and accuracy mirrors it.
@@ -68,9 +68,9 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
                 foreach (var batch in Batches)
                 {
                     var config = Config(lr, batch);
-                    // The last run is still training, half-way.
+                    // The last run is still waiting in the queue.
                     bool last = ++k == Rates.Length * Batches.Length;
-                    var run = Run.For(config, last ? RunStatus.Running : RunStatus.Completed, DateTime.UtcNow);
+                    var run = Run.For(config, last ? RunStatus.Queued : RunStatus.Completed, DateTime.UtcNow);
                     run.Name = $"{sweep.Name} · lr={lr}, batch-size={batch}";
                     run.SweepId = sweep.Id;
                     run.GroupId = sweep.GroupId;
@@ -78,7 +78,7 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
                     run.StartedAt = run.CreatedAt;
                     db.Runs.Add(run);
                     await db.SaveChangesAsync();
-                    runs.Add((run.Id, config, last ? Epochs / 2 : Epochs));
+                    runs.Add((run.Id, config, last ? -1 : Epochs));
                 }
         }
         foreach (var (id, config, stored) in runs)
@@ -91,6 +91,9 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
     {
         var (sweepId, runId) = await SeedAsync();
         var page = await app.NewPageAsync(width: 1440, height: 900);
+        var console = new List<string>();
+        page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
+        page.RequestFailed += (_, request) => console.Add($"failed: {request.Url} {request.Failure}");
         try
         {
             await BrowserSteps.Open(page, $"/sweeps/{sweepId}");
@@ -100,11 +103,14 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
             // The parallel coordinates: drawn by the full plotly bundle (the cartesian one has no parcoords).
             await page.WaitForFunctionAsync("() => document.querySelector('#chart-sweep-parcoords .parcoords') !== null",
                 null, new PageWaitForFunctionOptions { Timeout = 60_000 });
-            Assert.Equal(9, await page.EvaluateAsync<int>("() => document.getElementById('chart-sweep-parcoords').data[0].dimensions[0].values.length"));
+            Assert.Equal(8, await page.EvaluateAsync<int>("() => document.getElementById('chart-sweep-parcoords').data[0].dimensions[0].values.length"));
             Assert.Equal(9, await page.Locator("[data-testid='sweep-runs'] tbody tr").CountAsync());
             Assert.Contains("/runs/new?from=", await page.Locator("[data-testid='new-run-from-best']").GetAttributeAsync("href"));
             await page.Locator("[data-testid='guideline-table']").WaitForAsync();
             await BrowserSteps.Shot(page, "sweep.png", fullPage: true);
+            await page.SetViewportSizeAsync(390, 844);
+            await BrowserSteps.Shot(page, "sweep-phone.png", fullPage: true);
+            await page.SetViewportSizeAsync(1440, 900);
 
             // "New run from this configuration" opens the New-run form with that run's recipe.
             await page.Locator("[data-testid='new-run-from-best']").ClickAsync();
@@ -121,10 +127,11 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
             await page.WaitForTimeoutAsync(600);
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("phase-diagram-run.png") });
         }
-        catch
+        catch (Exception e)
         {
             await BrowserSteps.ShotOfFailure(page, "sweep-failure.png");
-            throw;
+            var script = await page.EvaluateAsync<string>("() => `${document.getElementById('plotly-import')?.outerHTML} Plotly: ${typeof window.Plotly}`");
+            throw new Xunit.Sdk.XunitException($"{e.Message}\n{script}\n{string.Join("\n", console)}");
         }
         finally
         {
