@@ -24,8 +24,17 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
 
     static TrainingConfig Config(double lr, int batch) => new()
     {
-        Model = "mlp-tanh", Dataset = "mnist", Method = "baseline", Epochs = Epochs, Lr = lr, BatchSize = batch, Momentum = 0.9,
-        WeightDecay = 0, Schedule = ScheduleKind.Constant, Augment = false, TempBalance = new TempBalanceOptions { Enabled = false },
+        Model = "mlp-tanh",
+        Dataset = "mnist",
+        Method = "baseline",
+        Epochs = Epochs,
+        Lr = lr,
+        BatchSize = batch,
+        Momentum = 0.9,
+        WeightDecay = 0,
+        Schedule = ScheduleKind.Constant,
+        Augment = false,
+        TempBalance = new TempBalanceOptions { Enabled = false },
     };
 
     // The test loss is lowest where J reaches about 1 (the paper's finding), and accuracy mirrors it.

@@ -145,3 +145,30 @@ public class SweepPartsTests : IAsyncLifetime
         Assert.Equal("No run has best test accuracy yet.", none.Find("[data-testid='best-none']").TextContent);
     }
 }
+
+/// <summary>The New sweep form's text to request: numbers as typed, the base recipe as JSON, and what is wrong with either.</summary>
+public class SweepFormModelTests
+{
+    [Fact]
+    public void Typed_axes_and_a_base_recipe_become_the_request_and_text_that_is_not_one_becomes_errors_by_field()
+    {
+        var model = SweepFormModel.From(SweepFormModel.Bases[0].Config);
+        Assert.Equal(["lr", "batch-size"], model.Axes.Select(a => a.Field));
+        Assert.Equal("0.005, 0.01, 0.02", model.Axes[0].Values);
+        Assert.Equal(9, model.RunCount);
+
+        model.Axes[1].Values = "16;32 64  128";
+        var (request, errors) = model.ToRequest();
+        Assert.Empty(errors);
+        Assert.Equal([16.0, 32, 64, 128], request!.Axes[1].Values);
+        Assert.Equal(("mlp-tanh", "baseline", false), (request.Config.Model, request.Config.Method, request.Config.TempBalance.Enabled));
+
+        model.Axes[0].Values = "0.01, fast";
+        model.BaseJson = """{ "model": "mlp-tanh", "lr": "high" }""";
+        (request, errors) = model.ToRequest();
+        Assert.Null(request);
+        Assert.Equal("'fast' is not a number; write values such as 0.01, 0.02, 1e-3.", Assert.Single(errors["axes[0].values"]));
+        Assert.Contains("(at lr)", Assert.Single(errors["config"]));
+        Assert.Equal(0, model.RunCount);
+    }
+}
