@@ -105,6 +105,13 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
         page.RequestFailed += (_, request) => console.Add($"failed: {request.Url} {request.Failure}");
         try
         {
+            // The list, with the New sweep form: the edge-of-chaos base, lr x batch size, 9 runs.
+            await BrowserSteps.Open(page, "/sweeps");
+            await page.Locator("[data-testid='sweeps-table']").GetByText("mlp-tanh on mnist: lr × batch size").WaitForAsync();
+            Assert.Equal("Queue 9 runs", (await page.Locator("[data-testid='queue-sweep']").TextContentAsync())!.Trim());
+            Assert.Contains("8 of 9 finished", await page.Locator("[data-testid='sweeps-table']").TextContentAsync());
+            await BrowserSteps.Shot(page, "sweeps.png");
+
             await BrowserSteps.Open(page, $"/sweeps/{sweepId}");
             await page.WaitForFunctionAsync("() => document.getElementById('chart-sweep-heatmap')?.data?.[0]?.z?.length === 3",
                 null, new PageWaitForFunctionOptions { Timeout = 60_000 });
