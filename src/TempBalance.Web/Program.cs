@@ -41,6 +41,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.Services.AddQuickStop();
 
 var app = builder.Build();
 
@@ -52,10 +53,12 @@ if (args.Contains(RunsPageBenchmark.Flag))
 }
 
 await database.MigrateAsync();
+await HyperparameterBackfill.RunAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<TempBalanceDbContext>>());
 await app.Services.GetRequiredService<RunRecovery>().RequeueUnfinishedRunsAsync();
 // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
 await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
 
+app.UseRefusalWhileStopping();
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
