@@ -337,6 +337,8 @@ public static class AnalyzeCommand
         WriteNumber(writer, "sigma_mp", l.MpSigma);
         WriteNumber(writer, "mp_bulk_max", l.MpBulkMax);
         WriteNumber(writer, "mp_softrank", l.MpSoftRank);
+        WriteNumber(writer, "j", l.J);
+        WriteNumber(writer, "j0", l.J0);
         writer.WriteBoolean("farms", l.Farms);
         if (l.Farms) WriteNumber(writer, "farms_eigs_num", s.FitEigenvalues?.Length);
         writer.WriteString("label", JsonLabel(s.Label));
@@ -371,7 +373,7 @@ public static class AnalyzeCommand
     [
         "name", "source", "tensor", "shape", "dtype", "kind", "rows", "cols", "eigs_num", "alpha", "D", "xmin", "alpha_weighted",
         "log_spectral_norm", "log_norm", "log_alpha_norm", "stable_rank", "matrix_entropy", "matrix_rank", "num_spikes",
-        "mp_bulk_max", "mp_softrank", "verdict", "fit_error",
+        "mp_bulk_max", "mp_softrank", "verdict", "fit_error", "j", "j0",
     ];
 
     static void WriteCsv(DiagnosisReport report)
@@ -387,7 +389,7 @@ public static class AnalyzeCommand
                 l.Rows.ToString(CultureInfo.InvariantCulture), l.Columns.ToString(CultureInfo.InvariantCulture), l.EigenvalueCount.ToString(CultureInfo.InvariantCulture),
                 R(l.Alpha), R(l.D), R(l.Xmin), R(l.AlphaWeighted), R(l.LogSpectralNorm), R(l.LogNorm), R(l.LogAlphaNorm), R(l.StableRank),
                 R(l.MatrixEntropy), l.MatrixRank.ToString(CultureInfo.InvariantCulture), l.NumSpikes?.ToString(CultureInfo.InvariantCulture) ?? "",
-                R(l.MpBulkMax), R(l.MpSoftRank), VerdictKey(l.Verdict), l.FitError ?? "",
+                R(l.MpBulkMax), R(l.MpSoftRank), VerdictKey(l.Verdict), l.FitError ?? "", R(l.J), R(l.J0),
             ];
             text.AppendLine(string.Join(",", row.Select(Csv)));
         }

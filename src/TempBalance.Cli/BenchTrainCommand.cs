@@ -51,7 +51,7 @@ public static class BenchTrainCommand
         var info = DatasetCatalog.Get(datasetName);
         torch.random.manual_seed(0);
         var data = randomData ? RandomImages(info, batchSize * 64) : DatasetLoader.Load(datasetName, dataRoot);
-        using var pipeline = new InputPipeline(data, device, augment: info.Channels == 3);
+        using var pipeline = new InputPipeline(data, device, augment: info.Channels == 3, normalise: !ModelFactory.TakesUnitRangePixels(modelName));
         using var model = ModelFactory.Create(modelName, info.Classes, info.Channels, info.ImageSize);
         model.to(device);
         // The kernels the trainer would use (none of the models here, at width 1, needs the workaround).

@@ -5,6 +5,7 @@ var root = new RootCommand("TempBalance: layer-wise learning rates from heavy-ta
 {
     InfoCommand.Create(),
     TrainCommand.Create(),
+    SweepCommand.Create(),
     AnalyzeCommand.Create(),
     BenchCommand.Create(),
 };

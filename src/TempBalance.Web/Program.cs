@@ -9,6 +9,7 @@ using TempBalance.Web.Data;
 using TempBalance.Web.Jobs;
 using TempBalance.Web.Live;
 using TempBalance.Web.Runs;
+using TempBalance.Web.Sweeps;
 
 // Content root is the output folder: it holds the repository's appsettings.json and wwwroot/ (see the .csproj).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -31,6 +32,7 @@ builder.AddTrainingQueue();
 builder.Services.AddSingleton<TrainingUpdates>();
 builder.Services.AddSingleton<RunCancellations>();
 builder.Services.AddSingleton<RunService>();
+builder.Services.AddSingleton<SweepService>();
 builder.Services.AddSignalR().AddJsonProtocol(json => RunJson.Configure(json.PayloadSerializerOptions));
 builder.Services.AddHostedService<TrainingHubBroadcaster>();
 
@@ -64,8 +66,11 @@ if (!app.Environment.IsDevelopment())
 // Plotly.Blazor loads plotly.js from a fixed URL; serve it the cartesian partial bundle of the same plotly.js
 // version instead (1.4 MB, not 4.8): it holds every trace type the charts draw (scatter, heatmap), and the
 // browser evaluates it in a third of the time. Routing comes after the rewrite so the new path is matched.
-app.UseRewriter(new RewriteOptions().AddRewrite(
-    @"^_content/Plotly\.Blazor/plotly-3\.7\.0\.min\.js$", "lib/plotly/plotly-cartesian-3.7.0.min.js", skipRemainingRules: true));
+// The sweep page's parallel coordinates need the full bundle (4.8 MB); it gets it under a name of its own, which the
+// first rule has already passed by.
+app.UseRewriter(new RewriteOptions()
+    .AddRewrite(@"^_content/Plotly\.Blazor/plotly-3\.7\.0\.min\.js$", "lib/plotly/plotly-cartesian-3.7.0.min.js", skipRemainingRules: true)
+    .AddRewrite(@"^lib/plotly/plotly-full-3\.7\.0\.min\.js$", "_content/Plotly.Blazor/plotly-3.7.0.min.js", skipRemainingRules: true));
 // A page address that matches nothing gets the app's "not found" page (with its layout and links) instead of
 // the browser's bare error; API clients keep their plain 404s.
 app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
@@ -86,6 +91,7 @@ app.MapScalarApiReference(scalar => scalar
     .DisableMcp()
     .HideDeveloperTools());
 app.MapRunsApi();
+app.MapSweepsApi();
 app.MapHub<TrainingHub>("/hubs/training");
 app.MapTrainingQueueDashboard();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

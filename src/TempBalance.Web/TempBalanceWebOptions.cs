@@ -37,6 +37,9 @@ public sealed class TempBalanceWebOptions
 
     public HangfireDashboardOptions Hangfire { get; set; } = new();
 
+    /// <summary>A sweep with more runs than this is refused (nothing is queued).</summary>
+    public int MaxSweepRuns { get; set; } = Core.Sweeps.SweepSpec.DefaultMaxRuns;
+
     public string DataDirectoryPath => Path.GetFullPath(DataDirectory);
 
     public string DatasetRootPath => string.IsNullOrWhiteSpace(DatasetRoot) ? DatasetCatalog.DefaultDataRoot() : Path.GetFullPath(DatasetRoot);

@@ -87,7 +87,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         var layers = document.RootElement.GetProperty("layers").EnumerateArray().ToArray();
         Assert.Equal(["layer1.0.conv1", "conv", "fc"], layers.Select(l => l.GetProperty("name").GetString()));
         string[] fields = ["name", "eigs_num", "alpha", "D", "xmin", "spectral_norm", "norm", "alpha_weighted", "log_norm",
-            "log_spectral_norm", "log_alpha_norm", "stable_rank", "sigma", "label", "fit_error"];
+            "log_spectral_norm", "log_alpha_norm", "stable_rank", "sigma", "label", "fit_error", "j", "j0"];
         foreach (var layer in layers)
             foreach (var field in fields)
                 Assert.True(layer.TryGetProperty(field, out _), $"missing {field}");
@@ -97,12 +97,26 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(JsonValueKind.Null, conv.GetProperty("fit_error").ValueKind);
         Assert.Equal(3 * 3 * 3, layers[1].GetProperty("eigs_num").GetInt32());
         Assert.Equal(4, layers[2].GetProperty("eigs_num").GetInt32());
+
+        // J = std(W) sqrt(fan-in), J0 = mean(W) fan-in, fan-in = in * kh * kw: here 8 * 3 * 3.
+        var values = RandomValues(16 * 8 * 9, 1).Select(v => (double)(float)v).ToArray();
+        double mean = values.Average(), std = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / values.Length);
+        Assert.Equal(std * Math.Sqrt(72), conv.GetProperty("j").GetDouble(), 1e-12);
+        Assert.Equal(mean * 72, conv.GetProperty("j0").GetDouble(), 1e-12);
+        using (var saved = nn.Sequential(("conv", nn.Conv2d(3, 8, 3)), ("bn", nn.BatchNorm2d(8)), ("fc", nn.Linear(8, 4))))
+        {
+            saved.load(checkpoint);
+            var fc = Core.EdgeOfChaos.OrderParameters.Of(saved.named_parameters().Single(p => p.name == "fc.weight").parameter);
+            Assert.Equal(fc.J, layers[2].GetProperty("j").GetDouble(), 1e-12);
+            Assert.Equal(fc.J0, layers[2].GetProperty("j0").GetDouble(), 1e-12);
+        }
     }
 
     [Fact]
     public void A_run_folder_with_a_training_checkpoint_is_analysed()
     {
         // The layout Checkpoint.Save writes: magic, run state JSON, two RNG states, the model, then the optimizer.
+        Core.EdgeOfChaos.OrderParameters head;
         using (var file = File.Create(Path.Combine(folder, "checkpoint.bin")))
         using (var writer = new BinaryWriter(file))
         using (var model = nn.Sequential(("features", nn.Sequential(nn.Conv2d(3, 16, 3), nn.BatchNorm2d(16))), ("head", nn.Linear(16, 10))))
@@ -114,6 +128,7 @@ public sealed class AnalyzeCommandTests : IDisposable
                 writer.Write(size);
                 writer.Write(new byte[size]);
             }
+            head = Core.EdgeOfChaos.OrderParameters.Of(model.named_parameters().Single(p => p.name == "head.weight").parameter);
             model.save(writer);
             writer.Write(new byte[100]);
         }
@@ -126,6 +141,9 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(2, names.Length);
         Assert.Contains("features.0", names);
         Assert.Contains("head", names);
+        var headLayer = document.RootElement.GetProperty("layers").EnumerateArray().Single(l => l.GetProperty("name").GetString() == "head");
+        Assert.Equal(head.J, headLayer.GetProperty("j").GetDouble(), 1e-12);
+        Assert.Equal(head.J0, headLayer.GetProperty("j0").GetDouble(), 1e-12);
     }
 
     [Fact]

@@ -49,6 +49,10 @@ public sealed record SkippedTensor(string Name, string Source, long[] Shape, str
 /// <param name="PartCount">How many parts the tensor was split into; 1 when not split.</param>
 /// <param name="Rows">Rows of each analysed matrix (a conv layer: out channels; a split part: its rows).</param>
 /// <param name="Columns">Columns of each analysed matrix (a conv layer: in channels).</param>
+/// <param name="Order">
+/// The order parameters of the analysed weight (J = std(W) sqrt(N), J0 = mean(W) N, docs/edge-of-chaos-method.md §1) with
+/// fan-in N its second dimension times the kernel size ([out, in] and [out, in, kh, kw] layouts).
+/// </param>
 public sealed record DiagnosedLayer(
     int Index,
     string Name,
@@ -64,8 +68,15 @@ public sealed record DiagnosedLayer(
     LayerSpectrum Spectrum,
     WeightWatcherMetrics Metrics,
     HtsrVerdict Verdict,
-    bool Farms)
+    bool Farms,
+    EdgeOfChaos.OrderParameters? Order = null)
 {
+    /// <summary>J = std(W) sqrt(fan-in); null when not finite (NaN weights) or not computed.</summary>
+    public double? J => Finite(Order?.J);
+
+    /// <summary>J0 = mean(W) fan-in; null when not finite or not computed.</summary>
+    public double? J0 => Finite(Order?.J0);
+
     PowerLawFit Fit => Spectrum.Fit;
 
     public int EigenvalueCount => Spectrum.EigsNum;

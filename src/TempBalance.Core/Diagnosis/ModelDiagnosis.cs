@@ -110,12 +110,13 @@ public static class ModelDiagnosis
         var spectra = EsdAnalyzer.AnalyzeWeights(ready.Select(r => r.Job.Name).ToArray(), ready.Select(r => r.Weight).ToArray(), spectralOptions);
         for (int k = 0; k < ready.Count; k++)
         {
-            var (job, _) = ready[k];
+            var (job, weight) = ready[k];
             var spectrum = spectra[k] with { Index = layers.Count };
             var metrics = WeightWatcherMetrics.From(spectrum.Eigenvalues, job.Rows, job.Columns);
             layers.Add(new DiagnosedLayer(
                 layers.Count, job.Name, job.Tensor.Source, job.Tensor.Name, job.Tensor.Shape, job.Tensor.DisplayDType, job.Kind,
-                job.Part, job.PartCount, job.Rows, job.Columns, spectrum, metrics, LayerSpectrum.VerdictFor(spectrum, options.MinEigenvalues), options.Farms));
+                job.Part, job.PartCount, job.Rows, job.Columns, spectrum, metrics, LayerSpectrum.VerdictFor(spectrum, options.MinEigenvalues), options.Farms,
+                EdgeOfChaos.OrderParameters.Of(weight)));
         }
     }
 

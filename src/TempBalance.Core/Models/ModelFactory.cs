@@ -32,6 +32,13 @@ public static class ModelFactory
             : null;
     }
 
+    /// <summary>
+    /// Whether the model reads pixels scaled to [0, 1] rather than normalised by the dataset's mean and standard
+    /// deviation. The edge-of-chaos network does, as in its paper's code: the growth of its order parameter J per
+    /// epoch, and so where a run sits in the phase diagram at a given epoch, depends on the input scale.
+    /// </summary>
+    public static bool TakesUnitRangePixels(string name) => name.Equals("mlp-tanh", StringComparison.OrdinalIgnoreCase);
+
     /// <summary>How many Conv2d and Linear layers the model has (TempBalance needs at least 3).</summary>
     public static int AnalysedLayerCount(string name) => name.ToLowerInvariant() switch
     {

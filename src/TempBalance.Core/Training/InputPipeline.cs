@@ -6,7 +6,8 @@ namespace TempBalance.Core.Training;
 /// <summary>
 /// Batches from a dataset that lives on the training device as uint8 tensors. Shuffling, random crop
 /// with padding, horizontal flip and normalisation run on whole batches on the device; the random
-/// numbers come from one CPU generator, so a seed fixes every batch on any device.
+/// numbers come from one CPU generator, so a seed fixes every batch on any device. Without normalisation the
+/// pixels stay in [0, 1].
 /// </summary>
 public sealed class InputPipeline : IDisposable
 {
@@ -17,11 +18,12 @@ public sealed class InputPipeline : IDisposable
     readonly Tensor mean;
     readonly Tensor std;
 
-    public InputPipeline(DatasetSplits data, Device device, bool augment)
+    public InputPipeline(DatasetSplits data, Device device, bool augment, bool normalise = true)
     {
         this.data = data;
         this.device = device;
         Augment = augment;
+        Normalises = normalise;
         data.MoveTo(device);
         using var scope = NewDisposeScope();
         mean = tensor(data.Mean, device: device).view(1, -1, 1, 1).DetachFromDisposeScope();
@@ -29,6 +31,7 @@ public sealed class InputPipeline : IDisposable
     }
 
     public bool Augment { get; }
+    public bool Normalises { get; }
     public long TrainCount => data.Train.Count;
     public long TestCount => data.Test.Count;
 
@@ -64,7 +67,7 @@ public sealed class InputPipeline : IDisposable
         return (Normalise(images), split.Labels.narrow(0, start, length));
     }
 
-    Tensor Normalise(Tensor images) => images.sub_(mean).div_(std);
+    Tensor Normalise(Tensor images) => Normalises ? images.sub_(mean).div_(std) : images;
 
     /// <summary>
     /// Zero-pads every image by <see cref="CropPadding"/>, cuts a random window of the original size out of

@@ -45,7 +45,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         var info = DatasetCatalog.Get(Config.Dataset);
         torch.random.manual_seed(Config.Seed);
         using var pipeline = new InputPipeline(
-            DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset, Config.KeepFullTestSet), device, Config.Augment && info.Channels == 3);
+            DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset, Config.KeepFullTestSet), device, Config.Augment && info.Channels == 3,
+            normalise: !ModelFactory.TakesUnitRangePixels(Config.Model));
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);
         bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);

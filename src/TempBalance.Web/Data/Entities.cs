@@ -96,6 +96,9 @@ public sealed class Run
     /// <summary>What the job is doing inside the current epoch (training, evaluating, spectral analysis).</summary>
     public TrainingPhase? Phase { get; set; }
 
+    /// <summary>The sweep this run is one point of; null for runs created on their own.</summary>
+    public long? SweepId { get; set; }
+
     public List<EpochMetric> EpochMetrics { get; set; } = [];
 
     public TrainingConfig Config => RunJson.DeserializeConfig(ConfigJson);
@@ -124,6 +127,29 @@ public sealed class Run
     /// <summary>"tb+snr · resnet18 · cifar100 · seed 42": what the runs table shows until someone renames the run.</summary>
     public static string DefaultName(TrainingConfig config) =>
         $"{RecipePresets.NameOf(config)} · {config.Model.Trim().ToLowerInvariant()} · {config.Dataset.Trim().ToLowerInvariant()} · seed {config.Seed}";
+}
+
+/// <summary>
+/// A grid of runs: a base recipe (<see cref="BaseConfigJson"/>) trained at every combination of the axes' values
+/// (<see cref="AxesJson"/>, a list of Core's SweepAxis). Its runs point back to it (<see cref="Run.SweepId"/>) and
+/// share a group; its status and progress are derived from theirs.
+/// </summary>
+public sealed class Sweep
+{
+    public long Id { get; set; }
+    public required string Name { get; set; }
+    public required string BaseConfigJson { get; set; }
+    public required string AxesJson { get; set; }
+
+    /// <summary>How many runs the grid has (runs deleted since are counted as missing).</summary>
+    public int RunCount { get; set; }
+
+    /// <summary>The group the sweep's runs share (<see cref="Run.GroupId"/>).</summary>
+    public Guid GroupId { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public const int MaxNameLength = 200;
 }
 
 /// <summary>

@@ -14,6 +14,7 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<LayerMetric> LayerMetrics => Set<LayerMetric>();
     public DbSet<LayerSpectrum> LayerSpectra => Set<LayerSpectrum>();
     public DbSet<SystemMetric> SystemMetrics => Set<SystemMetric>();
+    public DbSet<Sweep> Sweeps => Set<Sweep>();
 
     // SQLite hands DateTimes back without a kind; every stored time is UTC, so say so (JSON then ends in "Z").
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -54,6 +55,9 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             // and a count had to read each run's row to check it (docs/benchmarks.md).
             run.HasIndex(r => r.CreatedAt, "IX_Runs_Unarchived_CreatedAt").HasFilter("\"ArchivedAt\" IS NULL");
             run.HasIndex(r => r.ArchivedAt).HasFilter("\"ArchivedAt\" IS NOT NULL");
+            run.HasIndex(r => r.SweepId);
+            // Deleting a sweep's row would leave its runs as plain runs (the app itself never deletes sweeps).
+            run.HasOne<Sweep>().WithMany().HasForeignKey(r => r.SweepId).OnDelete(DeleteBehavior.SetNull);
             run.HasMany(r => r.EpochMetrics).WithOne().HasForeignKey(e => e.RunId).OnDelete(DeleteBehavior.Cascade);
         });
 
@@ -67,6 +71,12 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             layer.Property(l => l.Kind).HasMaxLength(40);
             layer.Property(l => l.FitError).HasMaxLength(1000);
             layer.HasOne<Run>().WithMany().HasForeignKey(l => l.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Sweep>(sweep =>
+        {
+            sweep.Property(s => s.Name).HasMaxLength(Sweep.MaxNameLength);
+            sweep.HasIndex(s => s.CreatedAt);
         });
 
         modelBuilder.Entity<SystemMetric>(metric =>

@@ -39,6 +39,8 @@ public sealed class ModelDiagnosisTests
                 Assert.Equal(reference.Verdict, other.Verdict);
                 Assert.Equal(reference.NumSpikes, other.NumSpikes);
                 Assert.Equal(reference.MatrixRank, other.MatrixRank);
+                Assert.Equal(reference.J, other.J);
+                Assert.Equal(reference.J0, other.J0);
                 foreach (var (metric, value) in Metrics(reference))
                     Relative(value!.Value, Metrics(other)[metric], 1e-12, $"{name} {metric}");
             }
@@ -88,6 +90,9 @@ public sealed class ModelDiagnosisTests
         Relative(golden.Number("bulk_max"), layer.MpBulkMax, Tolerance, $"{name} bulk_max");
         Relative(golden.Number("mp_softrank"), layer.MpSoftRank, Tolerance, $"{name} mp_softrank");
         Assert.Equal(golden.GetProperty("num_spikes").GetInt32(), layer.NumSpikes);
+        // The order parameters, from the same float32 weights in float64: equal to rounding.
+        Assert.Equal(golden.Number("j"), layer.J!.Value, 1e-12);
+        Assert.Equal(golden.Number("j0"), layer.J0!.Value, 1e-12);
     }
 
     [Theory]

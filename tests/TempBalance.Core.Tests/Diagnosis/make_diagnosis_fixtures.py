@@ -235,6 +235,10 @@ def goldens(w):
     rows, cols = mats[0].shape
     evals = eigenvalues(mats)
     g = {"rows": int(rows), "cols": int(cols), "eigs_num": int(len(evals))}
+    # Order parameters of the edge-of-chaos method: fan-in is the second dimension times the kernel size.
+    fan_in = int(np.prod(w.shape[1:]))
+    g["j"] = float(np.std(w.astype(np.float64)) * math.sqrt(fan_in))
+    g["j0"] = float(np.mean(w.astype(np.float64)) * fan_in)
     for rule, fit in (("median", fit_median), ("ks", fit_ks), ("peak", fit_peak)):
         alpha, d, xmin = fit(evals)
         g[f"alpha_{rule}"], g[f"D_{rule}"], g[f"xmin_{rule}"] = float(alpha), float(d), float(xmin)

@@ -1,3 +1,4 @@
+using TempBalance.Core.EdgeOfChaos;
 using TempBalance.Core.Models;
 using TempBalance.Core.Scheduling;
 using TempBalance.Core.Spectral;
@@ -133,13 +134,30 @@ public class ModelFactoryTests
     }
 
     [Fact]
-    public void The_edge_of_chaos_mlp_is_784_784_10_tanh_without_biases()
+    public void The_edge_of_chaos_mlp_is_the_papers_784_784_10_tanh_network_with_its_initialisation()
     {
+        using var scope = NewDisposeScope();
         using var model = ModelFactory.Create("mlp-tanh", 10, 1, 28);
         var parameters = model.named_parameters().ToList();
-        Assert.Equal(["fc1.weight", "fc2.weight"], parameters.Select(p => p.name));
+        // The paper's code: Dense(784, tanh, use_bias=False) then Dense(10, softmax) with Keras' default bias.
+        Assert.Equal(["fc1.weight", "fc2.weight", "fc2.bias"], parameters.Select(p => p.name));
         Assert.Equal([784L, 784L], parameters[0].parameter.shape);
         Assert.Equal([10L, 784L], parameters[1].parameter.shape);
+        Assert.True(ModelFactory.TakesUnitRangePixels("mlp-tanh"));
+        Assert.False(ModelFactory.TakesUnitRangePixels("mlp"));
+
+        SeededInitialization.Apply(model, 3);
+        var hidden = parameters[0].parameter.to(ScalarType.Float64);
+        // N(0, (1/56)^2) over 614,656 entries: std within 0.3 %, mean within 4 standard errors, so J = 0.5.
+        Assert.Equal(1 / 56.0, hidden.std().item<double>(), 1 / 56.0 * 0.003);
+        Assert.True(Math.Abs(hidden.mean().item<double>()) < 4 / 56.0 / 784);
+        Assert.Equal(0.5, OrderParameters.Of(hidden).J, 0.002);
+        // Glorot uniform: |w| <= sqrt(6 / (784 + 10)), filling the range; zero biases.
+        double bound = Math.Sqrt(6.0 / 794);
+        var output = parameters[1].parameter;
+        Assert.True(output.abs().max().item<float>() <= bound);
+        Assert.True(output.abs().max().item<float>() > 0.99 * bound);
+        Assert.Equal(0f, parameters[2].parameter.abs().sum().item<float>());
     }
 
     [Fact]

@@ -9,7 +9,7 @@ public class LawnLayersTests
     static readonly Dictionary<string, string[]> Expected = new()
     {
         ["mlp"] = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"],
-        ["mlp-tanh"] = ["fc2.weight"],
+        ["mlp-tanh"] = ["fc2.weight", "fc2.bias"],
         ["smallcnn"] = ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"],
         ["resnet18"] = ["linear.weight", "linear.bias"],
         ["resnet34"] = ["linear.weight", "linear.bias"],

@@ -70,4 +70,18 @@ public class InputPipelineTests
         var (images, _) = pipeline.TestBatch(0, 2);
         Assert.Equal([1f, 3f, 0.5f], images[0, .., 0, 0].data<float>().ToArray());
     }
+
+    [Fact]
+    public void Without_normalisation_pixels_stay_in_the_unit_range()
+    {
+        var info = DatasetCatalog.Get("fashion-mnist");
+        byte[] pixels = [0, 51, 255, 102];
+        using var data = new DatasetSplits(info, ImageData.FromBytes(pixels, [3], 1, 2, 2), ImageData.FromBytes(pixels, [3], 1, 2, 2), [0.286f], [0.353f]);
+        using var pipeline = new InputPipeline(data, CPU, augment: false, normalise: false);
+        using var order = arange(1);
+        using var generator = new Generator(1);
+        var (train, _) = pipeline.TrainBatch(order, 0, 1, generator);
+        Assert.Equal([0f, 0.2f, 1f, 0.4f], train.flatten().data<float>().ToArray());
+        Assert.Equal([0f, 0.2f, 1f, 0.4f], pipeline.TestBatch(0, 1).Images.flatten().data<float>().ToArray());
+    }
 }

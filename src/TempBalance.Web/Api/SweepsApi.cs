@@ -1,0 +1,81 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using TempBalance.Web.Data;
+using TempBalance.Web.Sweeps;
+
+namespace TempBalance.Web.Api;
+
+/// <summary>The sweeps HTTP API under /api/sweeps: create (queues every run of the grid), list, read with run metrics, cancel.</summary>
+public static class SweepsApi
+{
+    public static IEndpointRouteBuilder MapSweepsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/sweeps").WithTags("Sweeps")
+            .AddEndpointFilter(async (context, next) => (await next(context)) switch
+            {
+                NotFound<ProblemDetails> { Value: { } problem } => TypedResults.Problem(problem),
+                INestedHttpResult { Result: NotFound<ProblemDetails> { Value: { } problem } } => TypedResults.Problem(problem),
+                var other => other,
+            });
+
+        api.MapPost("", Create)
+            .Accepts<NewSweepRequest>("application/json")
+            .WithSummary("Queue a sweep: a base config (\"config\") trained at every combination of the axes' values (\"axes\": [{ \"field\": \"lr\", \"values\": [0.01, 0.02] }]); refused whole (400) for an unknown or non-numeric field, an empty axis or more runs than the limit");
+        api.MapGet("", List)
+            .WithSummary("All sweeps, newest first, with their status and progress");
+        api.MapGet("/{id:long}", Get)
+            .WithSummary("One sweep: its axes, base config, and every run's axis values, status and metrics (final/best test accuracy and loss, J at the best epoch, epochs to J = 1, J² slope), with the scaling-relation check");
+        api.MapPost("/{id:long}/cancel", Cancel)
+            .WithSummary("Cancel every queued or running run of the sweep");
+        return app;
+    }
+
+    public sealed record CreatedSweep(long Id, IReadOnlyList<long> RunIds);
+
+    // Read by hand, as POST /api/runs is, so that a malformed value becomes a 400 naming its field.
+    static async Task<Results<Created<CreatedSweep>, ValidationProblem>> Create(HttpRequest request, SweepService sweeps, CancellationToken cancellationToken)
+    {
+        NewSweepRequest? body;
+        try
+        {
+            var node = await request.ReadFromJsonAsync<JsonNode>(RunJson.StrictOptions, cancellationToken);
+            if (node is JsonObject requestObject) RunJson.ExpandConfig(requestObject);
+            body = node?.Deserialize<NewSweepRequest>(RunJson.StrictOptions);
+        }
+        catch (JsonException ex)
+        {
+            var field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
+            var message = ex.Message.IndexOf(" Path:", StringComparison.Ordinal) is var cut and > 0 ? ex.Message[..cut] : ex.Message;
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+        }
+        catch (ArgumentException ex) when (ex.Message.StartsWith("An item with the same key", StringComparison.Ordinal))
+        {
+            // JsonNode reads an object with a repeated property and fails only when the object is first enumerated.
+            var key = ex.Message.Split("Key: ") is [_, var rest] ? rest.Split(' ')[0] : "?";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The request names '{key}' more than once in one object."] });
+        }
+        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [ex.Message] });
+        }
+        if (body is null)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send a JSON object: { \"config\": { ... }, \"axes\": [{ \"field\": \"lr\", \"values\": [0.01, 0.02] }] }."] });
+        var result = await sweeps.CreateAsync(body, cancellationToken);
+        if (!result.Succeeded) return TypedResults.ValidationProblem(result.Errors);
+        return TypedResults.Created($"/api/sweeps/{result.SweepId}", new CreatedSweep(result.SweepId!.Value, result.RunIds));
+    }
+
+    static async Task<Ok<IReadOnlyList<SweepSummary>>> List(SweepService sweeps, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await sweeps.ListAsync(cancellationToken));
+
+    static async Task<Results<Ok<SweepDetails>, NotFound<ProblemDetails>>> Get(long id, SweepService sweeps, CancellationToken cancellationToken) =>
+        await sweeps.GetAsync(id, cancellationToken) is { } sweep ? TypedResults.Ok(sweep) : SweepNotFound(id);
+
+    static async Task<Results<Ok<SweepCancelResult>, NotFound<ProblemDetails>>> Cancel(long id, SweepService sweeps, CancellationToken cancellationToken) =>
+        await sweeps.CancelAsync(id, cancellationToken) is { } result ? TypedResults.Ok(result) : SweepNotFound(id);
+
+    static NotFound<ProblemDetails> SweepNotFound(long id) =>
+        TypedResults.NotFound(new ProblemDetails { Status = StatusCodes.Status404NotFound, Title = "Not found", Detail = $"There is no sweep {id}." });
+}
