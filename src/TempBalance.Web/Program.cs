@@ -57,15 +57,14 @@ builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
-var app = builder.Build();
-
-var settings = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>();
+WebApplication app;
 try
 {
     // Configuration, data folder and database are checked before anything uses them, so a fault is one clear
-    // message and exit code 1, not a crash dump.
+    // message and exit code 1, not a crash dump. (Building the host already reads the options.)
+    app = builder.Build();
     app.Services.GetRequiredService<IStartupValidator>().Validate();
-    StartupChecks.EnsureDataFolderWritable(settings.Value.DataDirectoryPath);
+    StartupChecks.EnsureDataFolderWritable(app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.DataDirectoryPath);
     var database = app.Services.GetRequiredService<DatabaseSettings>();
     if (args.Contains(RunsPageBenchmark.Flag))
     {
@@ -78,12 +77,13 @@ try
     // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
     await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
 }
-catch (Exception e) when (StartupChecks.Describe(e, settings.Value) is { } problem)
+catch (Exception e) when (StartupChecks.Describe(e, builder.Configuration) is { } problem)
 {
-    app.Logger.LogDebug(e, "Start-up failed");
     await Console.Error.WriteLineAsync($"TempBalance cannot start: {problem}");
     return 1;
 }
+
+var settings = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>();
 
 app.UseTempBalanceForwardedHeaders();
 app.UseMiddleware<SecurityHeaders>();

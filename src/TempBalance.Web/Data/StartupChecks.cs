@@ -37,15 +37,22 @@ public static class StartupChecks
     /// options' validation messages, our own start-up faults, and storage faults while opening or migrating
     /// the database (named with the data folder's path).
     /// </summary>
-    public static string? Describe(Exception exception, TempBalanceWebOptions options) => exception switch
+    public static string? Describe(Exception exception, IConfiguration configuration)
+    {
+        // Read from configuration directly: the options themselves may be what is invalid.
+        var folder = Path.GetFullPath(configuration[DataDirectorySetting] is { Length: > 0 } configured ? configured : new TempBalanceWebOptions().DataDirectory);
+        return Describe(exception, folder);
+    }
+
+    static string? Describe(Exception exception, string dataDirectory) => exception switch
     {
         OptionsValidationException invalid => "the configuration is invalid: " + string.Join(" ", invalid.Failures),
         StartupException startup => startup.Message,
         _ => StorageFaults.Classify(exception) switch
         {
-            StorageFault.Full => $"the database could not be opened or migrated because the data folder {options.DataDirectoryPath} ({DataDirectorySetting}) is full. Free some space, then start again.",
-            StorageFault.ReadOnly => $"the database could not be opened or migrated because the data folder {options.DataDirectoryPath} ({DataDirectorySetting}) is not writable.",
-            StorageFault.Unavailable => $"the database in {options.DataDirectoryPath} ({DataDirectorySetting}) could not be opened: {exception.GetBaseException().Message}",
+            StorageFault.Full => $"the database could not be opened or migrated because the data folder {dataDirectory} ({DataDirectorySetting}) is full. Free some space, then start again.",
+            StorageFault.ReadOnly => $"the database could not be opened or migrated because the data folder {dataDirectory} ({DataDirectorySetting}) is not writable.",
+            StorageFault.Unavailable => $"the database in {dataDirectory} ({DataDirectorySetting}) could not be opened: {exception.GetBaseException().Message}",
             _ => null,
         },
     };
