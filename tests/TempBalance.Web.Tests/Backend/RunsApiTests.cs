@@ -37,7 +37,9 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         {
             Assert.InRange(e.TestAccuracy!.Value, 0.0, 1.0);
             Assert.True(e.TrainLoss > 0);
-            Assert.True(e.LearningRate > 0);
+            // The global rate used during the epoch; epoch 0 trains nothing.
+            if (e.Epoch == 0) Assert.Null(e.LearningRate);
+            else Assert.True(e.LearningRate > 0);
         });
         Assert.Equal(epochs[^1].TestAccuracy, fixture.Run.Summary.FinalTestAccuracy);
         Assert.Equal(epochs.Skip(1).Max(e => e.TestAccuracy), fixture.Run.Summary.BestTestAccuracy);
@@ -64,9 +66,14 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         Assert.True(layerCount >= 2, $"smallcnn should report several layers, got {layerCount}");
         Assert.All(perEpoch.Values, rows => Assert.Equal(Enumerable.Range(0, layerCount), rows.Select(l => l.LayerIndex)));
         Assert.Contains(layers, l => l.Alpha is > 0 && l.FitError is null);
-        // The rate a layer trains with in the next epoch: positive until the cosine schedule reaches 0 after the last epoch.
-        Assert.All(layers.Where(l => l.Epoch < TrainedRunFixture.Epochs), l => Assert.True(l.LearningRate > 0));
-        Assert.All(layers, l => Assert.True(l.LearningRate >= 0));
+        // The rate a layer trained with during the epoch (none in epoch 0), and the one assigned for the next: positive
+        // until the cosine schedule reaches 0 after the last epoch. Each epoch trains with what the one before assigned.
+        Assert.All(perEpoch[0], l => Assert.Null(l.LearningRate));
+        Assert.All(layers.Where(l => l.Epoch > 0), l => Assert.True(l.LearningRate > 0));
+        Assert.All(layers.Where(l => l.Epoch < TrainedRunFixture.Epochs), l => Assert.True(l.NextLearningRate > 0));
+        foreach (var epoch in perEpoch.Keys.Where(e => e > 0))
+            Assert.Equal(perEpoch[epoch - 1].Select(l => (double?)l.NextLearningRate), perEpoch[epoch].Select(l => l.LearningRate));
+        Assert.All(layers, l => Assert.InRange(l.J!.Value, 0.01, 10));
 
         var one = await _client.GetJsonAsync<List<LayerPoint>>($"/api/runs/{fixture.RunId}/layers?epoch=1");
         Assert.Equal(layerCount, one.Count);

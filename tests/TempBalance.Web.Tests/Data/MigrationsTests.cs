@@ -40,9 +40,10 @@ public sealed class RecipesAndTrackerMigrationTests : IDisposable
         await using var db = new SqliteMigrationsContext(options);
         var migrator = db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>();
         await migrator.MigrateAsync("20261123185435_BatchLosses");
+        // (ExecuteSqlRaw formats the text: braces are doubled.)
         await db.Database.ExecuteSqlRawAsync("""
             INSERT INTO "Runs" ("Id", "ConfigJson", "Method", "Model", "Dataset", "Seed", "Epochs", "Status", "CreatedAt", "Tags", "LastSequence")
-            VALUES (7, '{"method":"tempbalance","model":"smallcnn","epochs":2}', 'tempbalance', 'smallcnn', 'fashion-mnist', 3, 2, 'Completed', '2026-11-20 10:00:00', '[]', 0);
+            VALUES (7, '{{"method":"tempbalance","model":"smallcnn","epochs":2}}', 'tempbalance', 'smallcnn', 'fashion-mnist', 3, 2, 'Completed', '2026-11-20 10:00:00', '[]', 0);
             INSERT INTO "EpochMetrics" ("RunId", "Epoch", "LearningRate", "EpochSeconds", "EsdSeconds", "RecordedAt") VALUES
               (7, 0, 0.05, 1, 0.1, '2026-11-20 10:00:00'), (7, 1, 0.05, 1, 0.1, '2026-11-20 10:01:00'), (7, 2, 0.025, 1, 0.1, '2026-11-20 10:02:00');
             INSERT INTO "LayerMetrics" ("RunId", "Epoch", "LayerIndex", "Name", "Kind", "EigsNum", "LearningRate", "Tuned") VALUES
