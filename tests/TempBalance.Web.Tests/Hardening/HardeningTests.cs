@@ -220,6 +220,14 @@ public sealed class HardeningTests(QuietApp app) : IClassFixture<QuietApp>
         using var api = await _client.GetAsync("/api/runs");
         Assert.Equal("nosniff", api.Headers.GetValues("X-Content-Type-Options").Single());
         Assert.False(api.Headers.Contains("Server"));
+
+        // Only the third-party pages get more: inline scripts for the job dashboard, and eval for the API reference.
+        using var dashboard = await _client.GetAsync("/hangfire");
+        var dashboardPolicy = dashboard.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'self' 'unsafe-inline';", dashboardPolicy);
+        Assert.DoesNotContain("unsafe-eval", dashboardPolicy);
+        using var reference = await _client.GetAsync("/scalar/");
+        Assert.Contains("script-src 'self' 'unsafe-inline' 'unsafe-eval';", reference.Headers.GetValues("Content-Security-Policy").Single());
     }
 
     [Fact]
