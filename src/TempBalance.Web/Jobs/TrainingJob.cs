@@ -92,6 +92,7 @@ public sealed class TrainingJob(
         {
             await heartbeatStop.CancelAsync();
             await heartbeat;
+            NativeMemory.ReturnFreedMemory();
         }
 
         if (result is not null)

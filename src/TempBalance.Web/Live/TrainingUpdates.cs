@@ -31,6 +31,15 @@ public sealed class TrainingUpdates(ILogger<TrainingUpdates> logger)
     /// <summary>The last sequence number allocated for a run in this process, or 0.</summary>
     public long CurrentSequence(long runId) => _sequences.GetValueOrDefault(runId);
 
+    /// <summary>Runs that have subscribers now.</summary>
+    internal int SubscribedRunCount
+    {
+        get
+        {
+            lock (_gate) return _runHandlers.Count;
+        }
+    }
+
     /// <summary>Receives updates of one run until disposed.</summary>
     public IDisposable Subscribe(long runId, Action<RunUpdate> handler)
     {

@@ -141,4 +141,28 @@ public sealed class TrainingJobTests : IAsyncLifetime
         Assert.Single(_h.Trainers.Created);
         Assert.Equal(RunStatus.Completed, (await _h.ReadAsync(id)).Status);
     }
+
+    [Fact]
+    public async Task Finished_runs_leave_nothing_of_theirs_in_memory()
+    {
+        var trainers = new List<WeakReference>();
+        for (int i = 0; i < 20; i++)
+        {
+            var id = await _h.QueueRunAsync(epochs: 1);
+            using (_h.Updates.Subscribe(id, _ => { }))
+                await _h.Job().RunAsync(id, CancellationToken.None);
+        }
+        trainers.AddRange(_h.Trainers.Created.Select(t => new WeakReference(t)));
+        _h.Trainers.Created.Clear();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        // Trainers (and with them models and data in the real one), cancellation sources and subscriptions are gone;
+        // per run only its last sequence number (a long) stays, so numbers keep growing.
+        Assert.Equal(20, trainers.Count);
+        Assert.All(trainers, t => Assert.False(t.IsAlive));
+        Assert.Equal(0, _h.Cancellations.Count);
+        Assert.Equal(0, _h.Updates.SubscribedRunCount);
+    }
 }
