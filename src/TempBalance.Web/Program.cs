@@ -56,6 +56,7 @@ builder.Services.AddRunCreationRateLimit();
 builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.Services.AddQuickStop();
 
 WebApplication app;
 try
@@ -73,6 +74,7 @@ try
     }
 
     await database.MigrateAsync(app.Logger);
+    await HyperparameterBackfill.RunAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<TempBalanceDbContext>>());
     await app.Services.GetRequiredService<RunLifecycle>().RecoverAsync();
     // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
     await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
@@ -85,6 +87,7 @@ catch (Exception e) when (StartupChecks.Describe(e, builder.Configuration) is { 
 
 var settings = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>();
 
+app.UseRefusalWhileStopping();
 app.UseTempBalanceForwardedHeaders();
 app.UseMiddleware<SecurityHeaders>();
 // API errors are problem+json in every environment: exceptions (ApiExceptionHandler) and bodiless status codes

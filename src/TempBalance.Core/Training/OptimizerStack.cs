@@ -104,14 +104,15 @@ public sealed class OptimizerStack : IDisposable
     {
         var o = config.Optimizer;
         double wd = config.WeightDecay;
+        double eps = o.Eps ?? OptimizerOptions.DefaultEps(o.Kind);
         return o.Kind switch
         {
             OptimizerKind.Sgd => OptimizerFactory.Sgd(groups, config.Momentum, wd),
-            OptimizerKind.Adam => OptimizerFactory.Adam(groups, o.Beta1, o.Beta2, o.Eps ?? 1e-8, wd),
-            OptimizerKind.AdamW => OptimizerFactory.AdamW(groups, o.Beta1, o.Beta2, o.Eps ?? 1e-8, wd),
-            OptimizerKind.Sgdp => OptimizerFactory.Sgdp(groups, config.Momentum, wd, eps: o.Eps ?? 1e-8),
-            OptimizerKind.Lars => OptimizerFactory.Lars(groups, config.Momentum, wd, o.TrustCoefficient, o.Eps ?? 1e-5),
-            OptimizerKind.Lamb => OptimizerFactory.Lamb(groups, o.Beta1, o.Beta2, o.Eps ?? 1e-6, wd),
+            OptimizerKind.Adam => OptimizerFactory.Adam(groups, o.Beta1, o.Beta2, eps, wd),
+            OptimizerKind.AdamW => OptimizerFactory.AdamW(groups, o.Beta1, o.Beta2, eps, wd),
+            OptimizerKind.Sgdp => OptimizerFactory.Sgdp(groups, config.Momentum, wd, eps: eps),
+            OptimizerKind.Lars => OptimizerFactory.Lars(groups, config.Momentum, wd, o.TrustCoefficient, eps),
+            OptimizerKind.Lamb => OptimizerFactory.Lamb(groups, o.Beta1, o.Beta2, eps, wd),
             _ => throw new ArgumentException($"Unknown optimizer '{o.Kind}'.", nameof(config)),
         };
     }

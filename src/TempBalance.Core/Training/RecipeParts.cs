@@ -24,6 +24,26 @@ public sealed record OptimizerOptions
 
     /// <summary>LARS: the trust coefficient eta of the layer-wise trust ratio (the reference's eeta, 0.001).</summary>
     public double TrustCoefficient { get; init; } = 0.001;
+
+    /// <summary>Whether the optimizer reads <see cref="TrainingConfig.Momentum"/> (SGD, SGDP, LARS).</summary>
+    public static bool UsesMomentum(OptimizerKind kind) => kind is OptimizerKind.Sgd or OptimizerKind.Sgdp or OptimizerKind.Lars;
+
+    /// <summary>Whether the optimizer reads <see cref="Beta1"/> and <see cref="Beta2"/> (Adam, AdamW, LAMB).</summary>
+    public static bool UsesBetas(OptimizerKind kind) => kind is OptimizerKind.Adam or OptimizerKind.AdamW or OptimizerKind.Lamb;
+
+    /// <summary>Whether the optimizer reads <see cref="Eps"/>: every one but plain SGD.</summary>
+    public static bool UsesEps(OptimizerKind kind) => kind != OptimizerKind.Sgd;
+
+    /// <summary>Whether the optimizer reads <see cref="TrustCoefficient"/> (LARS).</summary>
+    public static bool UsesTrustCoefficient(OptimizerKind kind) => kind == OptimizerKind.Lars;
+
+    /// <summary>The eps an optimizer uses when <see cref="Eps"/> is null: each one's reference implementation's.</summary>
+    public static double DefaultEps(OptimizerKind kind) => kind switch
+    {
+        OptimizerKind.Lars => 1e-5,
+        OptimizerKind.Lamb => 1e-6,
+        _ => 1e-8,
+    };
 }
 
 /// <summary>SGDR: the first cosine lasts T0 epochs (null: half the epochs), each next one TMult times longer.</summary>

@@ -95,13 +95,13 @@ public static class TrainingConfigValidator
     {
         var o = config.Optimizer;
         check(Enum.IsDefined(o.Kind), "optimizer.kind", $"Unknown optimizer '{o.Kind}'. Choose one of: {Names<OptimizerKind>()}.");
-        if (o.Kind is OptimizerKind.Adam or OptimizerKind.AdamW or OptimizerKind.Lamb)
+        if (OptimizerOptions.UsesBetas(o.Kind))
         {
             check(o.Beta1 is >= 0 and < 1, "optimizer.beta1", $"beta1 must be in [0, 1), e.g. 0.9 (got {o.Beta1}).");
             check(o.Beta2 is >= 0 and < 1, "optimizer.beta2", $"beta2 must be in [0, 1), e.g. 0.999 (got {o.Beta2}).");
         }
         check(o.Eps is null || (o.Eps > 0 && double.IsFinite(o.Eps.Value)), "optimizer.eps", $"eps must be a small positive number such as 1e-8, or empty for the optimizer's default (got {o.Eps}).");
-        if (o.Kind == OptimizerKind.Lars)
+        if (OptimizerOptions.UsesTrustCoefficient(o.Kind))
             check(o.TrustCoefficient is > 0 and <= 1, "optimizer.trustCoefficient", $"The LARS trust coefficient must be in (0, 1], e.g. 0.001 (got {o.TrustCoefficient}).");
     }
 

@@ -10,14 +10,23 @@ public sealed record NewRunRequest
     public IReadOnlyList<string>? Tags { get; init; }
     public string? Notes { get; init; }
 
-    /// <summary>Also queue the same setup with the other method ("baseline" or "tempbalance").</summary>
+    /// <summary>
+    /// Also queue the same recipe with TempBalance switched the other way (TB + SNR and SNR, TB and the baseline),
+    /// as the paper compares every method with and without it.
+    /// </summary>
     public bool CompareWithBaseline { get; init; }
 
     /// <summary>Queue this many runs with seeds Seed, Seed+1, ... (per method).</summary>
     public int Seeds { get; init; } = 1;
 
-    /// <summary>Name of the group when more than one run is created; a descriptive default otherwise.</summary>
+    /// <summary>Name of the group when more than one run is created; <see cref="Name"/>, or a descriptive default, otherwise.</summary>
     public string? GroupName { get; init; }
+
+    /// <summary>
+    /// The run's name; empty: "tb · smallcnn · fashion-mnist · seed 42" (<see cref="Run.DefaultName"/>). When the
+    /// request queues several runs, each gets its recipe and seed after it.
+    /// </summary>
+    public string? Name { get; init; }
 }
 
 /// <summary>Either field errors (keys are camelCase paths such as "config.epochs") or the new runs.</summary>
@@ -29,7 +38,15 @@ public sealed record CreateRunsResult(IReadOnlyDictionary<string, string[]> Erro
 
 public enum ArchivedFilter { Exclude, Include, Only }
 
-public enum RunSort { Created, Status, Method, Model, Dataset, BestAccuracy, FinalAccuracy, Epochs, Id }
+/// <summary>
+/// What the runs list sorts by. The members after <see cref="Name"/> are <see cref="Hyperparameters"/> (their
+/// camelCase names are the hyperparameters' keys); runs without the value come last either way.
+/// </summary>
+public enum RunSort
+{
+    Created, Status, Method, Model, Dataset, BestAccuracy, FinalAccuracy, Epochs, Id, Name,
+    Lr, BatchSize, Momentum, WeightDecay, Optimizer, Schedule, WarmupEpochs, S1, S2, Snr, WidthFactor, Subset, Seed,
+}
 
 /// <summary>A page request for the runs list. Page is 1-based.</summary>
 public sealed record RunQuery
@@ -51,6 +68,9 @@ public sealed record RunQuery
 
     /// <summary>Archived runs are left out unless asked for.</summary>
     public ArchivedFilter Archived { get; init; } = ArchivedFilter.Exclude;
+
+    /// <summary>Filters on <see cref="Hyperparameters"/>, all of which a run must pass.</summary>
+    public IReadOnlyList<HyperparameterFilter>? Filters { get; init; }
 
     public const int MaxPageSize = 500;
 }
@@ -78,7 +98,12 @@ public sealed record RunSummary(
     DateTime? FinishedAt,
     RunProgress? Progress,
     string? ErrorMessage,
-    DateTime? ArchivedAt = null);
+    DateTime? ArchivedAt = null,
+    TrainingConfig? Config = null)
+{
+    /// <summary>The recipe in words ("TB (×0.5–×1.5) on SGD, cosine"), as the method column's tooltip and Compare's groups read it.</summary>
+    public string? Recipe => Config is null ? null : RecipeText.Describe(Config);
+}
 
 /// <summary>
 /// Where a running run is inside its current epoch, as of its last heartbeat or batch message, and what it is doing
@@ -153,6 +178,10 @@ public static class RunMapping
     public static EpochPoint ToPoint(this EpochMetric e) =>
         new(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds,
             e.BatchLosses is { } blob ? BatchLossBlob.Unpack(blob) : []);
+
+    /// <summary>The layer as the learning-rate story reads it (<see cref="Core.Scheduling.LearningRateStory"/>).</summary>
+    public static Core.Scheduling.RatedLayer ToRated(this LayerPoint l) =>
+        new(l.LayerIndex, l.Name, l.Tuned, l.EigsNum, l.Alpha, l.SpectralNorm, l.AlphaWeighted, l.FitError);
 
     public static LayerPoint ToPoint(this LayerMetric l) =>
         new(l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,

@@ -33,6 +33,7 @@ public static class RunRequestValidation
         if (request.GroupName is { Length: > 200 })
             errors.Add("groupName", "The group name is at most 200 characters.");
         AddAnnotationErrors(errors, request.Tags, request.Notes);
+        AddNameError(errors, request.Name?.Trim());
         return errors.ToDictionary();
     }
 
@@ -40,9 +41,14 @@ public static class RunRequestValidation
     {
         var errors = new Errors();
         AddAnnotationErrors(errors, tags, notes);
+        AddNameError(errors, name);
+        return errors.ToDictionary();
+    }
+
+    static void AddNameError(Errors errors, string? name)
+    {
         if (name is { Length: > Run.MaxNameLength })
             errors.Add("name", $"A run name is at most {Run.MaxNameLength} characters; it was {name.Length}.");
-        return errors.ToDictionary();
     }
 
     // JSON can send null for parts the C# types call non-nullable.

@@ -37,7 +37,7 @@ public sealed class IdleMemoryBenchmark(ITestOutputHelper output)
                 Device = "cpu",
                 Seed = i,
             }, false);
-            var result = await h.Runs.CreateAsync(new Runs.NewRunRequest { Config = config });
+            var result = await h.Runs.CreateAsync(new TempBalance.Web.Runs.NewRunRequest { Config = config });
             var id = result.RunIds.Single();
             // As Hangfire runs it: on a worker thread of its own.
             await Task.Run(() => job.RunAsync(id, CancellationToken.None));
