@@ -16,6 +16,9 @@ public sealed class RunCancellations
         return new Registration(() => _running.TryRemove(new KeyValuePair<long, CancellationTokenSource>(runId, source)));
     }
 
+    /// <summary>Runs training in this process now.</summary>
+    internal int Count => _running.Count;
+
     /// <summary>Returns whether the run was training in this process.</summary>
     public bool RequestCancel(long runId)
     {
