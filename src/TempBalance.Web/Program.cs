@@ -1,4 +1,7 @@
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Rewrite;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using Scalar.AspNetCore;
 using TempBalance.Web;
@@ -6,9 +9,11 @@ using TempBalance.Web.Api;
 using TempBalance.Web.Benchmarks;
 using TempBalance.Web.Components;
 using TempBalance.Web.Data;
+using TempBalance.Web.Health;
 using TempBalance.Web.Jobs;
 using TempBalance.Web.Live;
 using TempBalance.Web.Runs;
+using TempBalance.Web.Security;
 
 // Content root is the output folder: it holds the repository's appsettings.json and wwwroot/ (see the .csproj).
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -24,40 +29,82 @@ builder.WebHost.UseStaticWebAssets();
 if (args.Contains(RunsPageBenchmark.Flag))
     builder.Configuration[$"{TempBalanceWebOptions.Section}:{nameof(TempBalanceWebOptions.DataDirectory)}"] = RunsPageBenchmark.CreateDataDirectory();
 
-builder.Services.Configure<TempBalanceWebOptions>(builder.Configuration.GetSection(TempBalanceWebOptions.Section));
+builder.Services.AddOptions<TempBalanceWebOptions>().Bind(builder.Configuration.GetSection(TempBalanceWebOptions.Section)).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<TempBalanceWebOptions>, TempBalanceWebOptionsValidation>();
 builder.AddTempBalanceDatabase();
 builder.AddTrainingQueue();
+builder.Services.AddTempBalanceHealthChecks();
+// No "Server: Kestrel": it tells an attacker what to look up.
+builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
+builder.Services.TryAddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<TrainingUpdates>();
 builder.Services.AddSingleton<RunCancellations>();
+builder.Services.AddSingleton<UserMessageCleaner>();
+builder.Services.AddSingleton<RunLifecycle>();
 builder.Services.AddSingleton<RunService>();
 builder.Services.AddSignalR().AddJsonProtocol(json => RunJson.Configure(json.PayloadSerializerOptions));
 builder.Services.AddHostedService<TrainingHubBroadcaster>();
 
 builder.Services.ConfigureHttpJsonOptions(json => RunJson.Configure(json.SerializerOptions));
+// Binding failures (page=abc, a body over the size limit) become exceptions that ApiExceptionHandler turns
+// into problem+json naming the parameter, instead of bare 400s.
+builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<ApiExceptionHandler>();
+builder.Services.AddRunCreationRateLimit();
 builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
-var app = builder.Build();
-
-var database = app.Services.GetRequiredService<DatabaseSettings>();
-if (args.Contains(RunsPageBenchmark.Flag))
+WebApplication app;
+try
 {
-    await RunsPageBenchmark.RunAsync(app.Services, database);
-    return;
+    // Configuration, data folder and database are checked before anything uses them, so a fault is one clear
+    // message and exit code 1, not a crash dump. (Building the host already reads the options.)
+    app = builder.Build();
+    app.Services.GetRequiredService<IStartupValidator>().Validate();
+    StartupChecks.EnsureDataFolderWritable(app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.DataDirectoryPath);
+    var database = app.Services.GetRequiredService<DatabaseSettings>();
+    if (args.Contains(RunsPageBenchmark.Flag))
+    {
+        await RunsPageBenchmark.RunAsync(app.Services, database);
+        return 0;
+    }
+
+    await database.MigrateAsync(app.Logger);
+    await app.Services.GetRequiredService<RunLifecycle>().RecoverAsync();
+    // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
+    await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
+}
+catch (Exception e) when (StartupChecks.Describe(e, builder.Configuration) is { } problem)
+{
+    await Console.Error.WriteLineAsync($"TempBalance cannot start: {problem}");
+    return 1;
 }
 
-await database.MigrateAsync();
-await app.Services.GetRequiredService<RunRecovery>().RequeueUnfinishedRunsAsync();
-// The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
-await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
+var settings = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>();
 
+app.UseTempBalanceForwardedHeaders();
+app.UseMiddleware<SecurityHeaders>();
+// API errors are problem+json in every environment: exceptions (ApiExceptionHandler) and bodiless status codes
+// (an unknown path, a wrong method). The body size limit is the API's own, much lower than Kestrel's 30 MB.
+app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api =>
+{
+    api.UseExceptionHandler();
+    api.UseStatusCodePages();
+    api.Use((context, next) =>
+    {
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
+            size.MaxRequestBodySize = settings.Value.Limits.MaxRequestBodyBytes;
+        return next(context);
+    });
+});
 if (!app.Environment.IsDevelopment())
 {
     app.UseExceptionHandler("/Error", createScopeForErrors: true);
 }
+app.UseMiddleware<CrossSiteRequestGuard>();
 // Plotly.Blazor loads plotly.js from a fixed URL; serve it the cartesian partial bundle of the same plotly.js
 // version instead (1.4 MB, not 4.8): it holds every trace type the charts draw (scatter, heatmap), and the
 // browser evaluates it in a third of the time. Routing comes after the rewrite so the new path is matched.
@@ -68,10 +115,11 @@ app.UseRewriter(new RewriteOptions().AddRewrite(
 app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
     branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseRouting();
+app.UseRateLimiter();
 app.UseStaticFiles();
 app.UseAntiforgery();
 app.MapStaticAssets();
-app.MapHealthChecks("/health");
+app.MapTempBalanceHealth();
 app.MapOpenApi();
 // A self-hosted lab, often offline: no telemetry, no web fonts, and none of Scalar's cloud tools (AI agent,
 // SDK generation, deploy and share buttons), only the reference and its test requests to this server.
@@ -85,8 +133,10 @@ app.MapScalarApiReference(scalar => scalar
 app.MapRunsApi();
 app.MapHub<TrainingHub>("/hubs/training");
 app.MapTrainingQueueDashboard();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// SecurityHeaders sends the whole Content-Security-Policy, frame-ancestors included.
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 public partial class Program;

@@ -31,6 +31,13 @@ public sealed class TempBalanceWebOptions
 
     public HangfireDashboardOptions Hangfire { get; set; } = new();
 
+    public RunLimits Limits { get; set; } = new();
+
+    public ProxyOptions ForwardedHeaders { get; set; } = new();
+
+    /// <summary>/health/ready reports the data folder unhealthy when less than this is free (a run's checkpoint needs room).</summary>
+    public int MinFreeSpaceMegabytes { get; set; } = 100;
+
     public string DataDirectoryPath => Path.GetFullPath(DataDirectory);
 
     public string DatasetRootPath => string.IsNullOrWhiteSpace(DatasetRoot) ? DatasetCatalog.DefaultDataRoot() : Path.GetFullPath(DatasetRoot);
@@ -44,4 +51,39 @@ public sealed class HangfireDashboardOptions
 {
     /// <summary>The dashboard at /hangfire answers local requests only unless this is true.</summary>
     public bool AllowRemote { get; set; }
+}
+
+/// <summary>"TempBalance:Limits": what one request or one person may ask of this server.</summary>
+public sealed class RunLimits
+{
+    public int MaxEpochs { get; set; } = 1000;
+    public double MaxWidthFactor { get; set; } = 8;
+    public int MaxBatchSize { get; set; } = 4096;
+
+    /// <summary>The largest training subset (images); larger datasets can still train whole by leaving subset empty.</summary>
+    public int MaxSubset { get; set; } = 1_000_000;
+
+    public int MaxSeeds { get; set; } = 20;
+
+    /// <summary>Runs one person may have queued or training at once (until runs have owners: all runs together).</summary>
+    public int MaxQueuedRunsPerUser { get; set; } = 100;
+
+    /// <summary>POST /api/runs and /api/quickstart requests per client and minute.</summary>
+    public int RunCreationsPerMinute { get; set; } = 30;
+
+    /// <summary>The largest request body the API reads; larger ones are refused with 413.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary>
+/// "TempBalance:ForwardedHeaders": the reverse proxies whose X-Forwarded-For/-Proto are believed. None by
+/// default: then forwarded headers are ignored, and a request that carries them is never "local".
+/// </summary>
+public sealed class ProxyOptions
+{
+    /// <summary>Proxy addresses, e.g. ["127.0.0.1"] for a proxy on the same host.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Proxy networks in CIDR notation, e.g. ["10.0.0.0/8"].</summary>
+    public List<string> KnownNetworks { get; set; } = [];
 }

@@ -62,9 +62,10 @@ public sealed class GlobalSchedule
     /// <summary>The rate during epoch <paramref name="epoch"/> (1..E; E + 1, the rate after training, is allowed).</summary>
     public double ForEpoch(int epoch)
     {
-        if (epoch < 1 || epoch > Epochs + 1) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, $"Epochs run from 1 to {Epochs}.");
+        // In long arithmetic: with int.MaxValue epochs, Epochs + 1 and span * 3 would overflow.
+        if (epoch < 1 || epoch > (long)Epochs + 1) throw new ArgumentOutOfRangeException(nameof(epoch), epoch, $"Epochs run from 1 to {Epochs}.");
         if (epoch <= WarmupEpochs) return InitialLr * epoch / WarmupEpochs;
-        int done = epoch - 1 - WarmupEpochs, span = Epochs - WarmupEpochs;
+        long done = (long)epoch - 1 - WarmupEpochs, span = (long)Epochs - WarmupEpochs;
         return Kind switch
         {
             ScheduleKind.Cosine => InitialLr * 0.5 * (1 + Math.Cos(Math.PI * done / span)),
@@ -75,7 +76,7 @@ public sealed class GlobalSchedule
     }
 
     // Where epoch `done` (0-based, after warm-up) falls in its restart period, as CosineAnnealingWarmRestarts counts.
-    double Restarted(int done)
+    double Restarted(long done)
     {
         long period = RestartPeriod, position = done;
         while (position >= period)

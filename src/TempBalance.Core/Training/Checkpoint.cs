@@ -29,19 +29,34 @@ public static class Checkpoint
         Directory.CreateDirectory(runDirectory);
         var path = PathIn(runDirectory);
         var temp = path + ".tmp";
-        using (var file = File.Create(temp))
-        using (var writer = new BinaryWriter(file))
+        try
         {
-            writer.Write(Magic);
-            writer.Write(JsonSerializer.Serialize(state, ResultsWriter.Json));
-            WriteBytes(writer, torch.random.get_rng_state());
-            WriteBytes(writer, dataGenerator.get_state());
-            model.save(writer);
-            optimizer.Save(writer);
-            writer.Flush();
-            file.Flush(flushToDisk: true);
+            using (var file = File.Create(temp))
+            using (var writer = new BinaryWriter(file))
+            {
+                writer.Write(Magic);
+                writer.Write(JsonSerializer.Serialize(state, ResultsWriter.Json));
+                WriteBytes(writer, torch.random.get_rng_state());
+                WriteBytes(writer, dataGenerator.get_state());
+                model.save(writer);
+                optimizer.Save(writer);
+                writer.Flush();
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
         }
-        File.Move(temp, path, overwrite: true);
+        catch
+        {
+            // A partial file (a full disk) would hold on to the space the previous checkpoint still needs.
+            DeleteQuietly(temp);
+            throw;
+        }
+    }
+
+    internal static void DeleteQuietly(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     public static bool Exists(string runDirectory) => File.Exists(PathIn(runDirectory));

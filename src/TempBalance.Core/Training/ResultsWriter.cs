@@ -113,7 +113,15 @@ public static class ResultsWriter
 
     static void WriteAtomically(string path, string text)
     {
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
+        try
+        {
+            File.WriteAllText(path + ".tmp", text);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        catch
+        {
+            Checkpoint.DeleteQuietly(path + ".tmp");
+            throw;
+        }
     }
 }

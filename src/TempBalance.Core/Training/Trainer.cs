@@ -12,7 +12,7 @@ namespace TempBalance.Core.Training;
 /// trains, evaluates, lets the method analyse the weights and set the next learning rates, checkpoints and
 /// reports. Epoch 0 reports the initial weights. A run directory with a checkpoint is continued.
 /// </summary>
-public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot)
+public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot) : ITrainer
 {
     const int EvaluationBatchSize = 500;
 

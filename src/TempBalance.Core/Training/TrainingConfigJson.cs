@@ -21,7 +21,8 @@ public static class TrainingConfigJson
     public static JsonObject Expand(JsonObject config, JsonSerializerOptions options)
     {
         var methodNode = Get(config, nameof(TrainingConfig.Method), out var methodKey);
-        string? method = methodNode is JsonValue value && value.TryGetValue<string>(out var text) ? text : methodNode is null ? RecipePresets.Default : null;
+        // A method left out is the default preset; "method": null is kept, for the validator to report.
+        string? method = methodNode is JsonValue value && value.TryGetValue<string>(out var text) ? text : methodKey is null ? RecipePresets.Default : null;
         if (RecipePresets.Find(method) is not { } preset) return config;
 
         var merged = (JsonObject)JsonSerializer.SerializeToNode(RecipePresets.ConfigOf(preset), Plain(options))!;

@@ -77,3 +77,15 @@ public sealed record PhaseChange(int Epoch, TrainingPhase Phase);
 public enum RunOutcome { Completed, Cancelled, Diverged }
 
 public sealed record TrainingResult(RunOutcome Outcome, string? Message, IReadOnlyList<EpochReport> Epochs);
+
+/// <summary>What a host (the web app's training job) needs of a trainer: its events and one blocking run.</summary>
+public interface ITrainer
+{
+    event Action<BatchProgress>? BatchCompleted;
+    event Action<EpochReport>? EpochCompleted;
+    event Action<string>? Notice;
+    event Action<RunEnvironment>? Started;
+    event Action<PhaseChange>? PhaseChanged;
+
+    TrainingResult Run(CancellationToken cancellationToken);
+}

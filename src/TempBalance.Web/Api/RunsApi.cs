@@ -20,12 +20,15 @@ public static class RunsApi
             .WithSummary("A page of runs, filtered and sorted on the server");
         api.MapPost("/runs", CreateRuns)
             .Accepts<NewRunRequest>("application/json")
+            .RequireRateLimiting(RunCreationRateLimit.Policy)
             .WithSummary("Queue a run, or a group of runs (compareWithBaseline, seeds)");
         api.MapPost("/quickstart", QuickStart)
+            .RequireRateLimiting(RunCreationRateLimit.Policy)
             .WithSummary("Queue a short Fashion-MNIST baseline-vs-TempBalance comparison");
         api.MapGet("/runs/{id:long}", GetRun)
             .WithSummary("One run: summary, config, notes, heartbeat, live sequence number, whether a checkpoint exists");
         api.MapPatch("/runs/{id:long}", UpdateRun)
+            .Accepts<RunAnnotations>("application/json")
             .WithSummary("Change a run's name, tags or notes, or archive it (archived: true) or bring it back (false)");
         api.MapDelete("/runs/{id:long}", DeleteRun)
             .WithSummary("Delete a finished run with its metrics and files (409 while it is queued or running: cancel it first)");
@@ -58,7 +61,7 @@ public static class RunsApi
         if (page < 1) errors["page"] = ["page starts at 1."];
         if (pageSize is < 1 or > RunQuery.MaxPageSize) errors["pageSize"] = [$"pageSize must be between 1 and {RunQuery.MaxPageSize}."];
         var sortBy = RunSort.Created;
-        if (sort is not null && !Enum.TryParse(sort, ignoreCase: true, out sortBy))
+        if (sort is not null && !(Enum.TryParse(sort, ignoreCase: true, out sortBy) && !int.TryParse(sort, out _)))
             errors["sort"] = [$"Unknown sort '{sort}'. Choose one of: {string.Join(", ", Enum.GetNames<RunSort>().Select(JsonNamingPolicy.CamelCase.ConvertName))}."];
         var statuses = new List<RunStatus>();
         foreach (var name in (status ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -92,43 +95,61 @@ public static class RunsApi
     public sealed record CreatedRuns(IReadOnlyList<long> Ids, Guid? GroupId);
 
     // The body is read here rather than bound, so a malformed value becomes a 400 naming its field.
-    static async Task<Results<Created<CreatedRuns>, ValidationProblem>> CreateRuns(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> CreateRuns(HttpRequest request, RunService runs, CancellationToken cancellationToken)
     {
+        var (node, error) = await ReadBodyAsync(request, cancellationToken);
+        if (error is not null) return error;
+        // A body without a config would otherwise train the default run on a whole dataset.
+        if (node is JsonObject requestObject && !requestObject.Any(p => string.Equals(p.Key, "config", StringComparison.OrdinalIgnoreCase)))
+            return Invalid("config", "A training config is required: { \"config\": { \"model\": \"smallcnn\", \"dataset\": \"fashion-mnist\", \"method\": \"baseline\", \"epochs\": 10 } }.");
         NewRunRequest? body;
         try
         {
-            var node = await request.ReadFromJsonAsync<JsonNode>(RunJson.StrictOptions, cancellationToken);
-            if (node is JsonObject requestObject) RunJson.ExpandConfig(requestObject);
-            body = node?.Deserialize<NewRunRequest>(RunJson.StrictOptions);
+            if (node is JsonObject expand) RunJson.ExpandConfig(expand);
+            body = node.Deserialize<NewRunRequest>(RunJson.StrictOptions);
         }
         catch (JsonException ex)
         {
-            var field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [JsonErrorMessage(ex)] });
-        }
-        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [ex.Message] });
+            return InvalidJson(ex);
         }
         if (body is null)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send a JSON object: { \"config\": { ... }, \"tags\": [], \"seeds\": 1 }."] });
+            return Invalid("body", "Send a JSON object: { \"config\": { ... }, \"tags\": [], \"seeds\": 1 }.");
         return await Create(body, runs, cancellationToken);
     }
 
-    static string JsonErrorMessage(JsonException ex)
+    /// <summary>The request's JSON body, or the 400 that says why it is none (an empty body, malformed JSON).</summary>
+    static async Task<(JsonNode Node, ValidationProblem? Error)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        // System.Text.Json's message names the .NET type; keep the part that says what is wrong, without internals.
-        var message = ex.Message;
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        try
+        {
+            var node = await request.ReadFromJsonAsync<JsonNode>(RunJson.StrictOptions, cancellationToken);
+            return node is null ? (null!, Invalid("body", "The body is empty; send a JSON object.")) : (node, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null!, InvalidJson(ex));
+        }
+        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
+        {
+            return (null!, Invalid("body", ex.Message));
+        }
     }
 
-    static Task<Results<Created<CreatedRuns>, ValidationProblem>> QuickStart(RunService runs, CancellationToken cancellationToken) =>
+    static ValidationProblem InvalidJson(JsonException ex) =>
+        Invalid(ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body", JsonErrors.Message(ex));
+
+    static ValidationProblem Invalid(string field, string message) =>
+        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+
+    static Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> QuickStart(RunService runs, CancellationToken cancellationToken) =>
         Create(RunPresets.QuickStart, runs, cancellationToken);
 
-    static async Task<Results<Created<CreatedRuns>, ValidationProblem>> Create(NewRunRequest body, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> Create(NewRunRequest body, RunService runs, CancellationToken cancellationToken)
     {
         var result = await runs.CreateAsync(body, cancellationToken);
+        if (result.QueueFull)
+            return TypedResults.Problem(title: "Too many runs queued", detail: string.Join(" ", result.Errors.Values.SelectMany(m => m)),
+                statusCode: StatusCodes.Status429TooManyRequests);
         if (!result.Succeeded) return TypedResults.ValidationProblem(result.Errors);
         return TypedResults.Created($"/api/runs/{result.RunIds[0]}", new CreatedRuns(result.RunIds, result.GroupId));
     }
@@ -137,10 +158,23 @@ public static class RunsApi
         await runs.GetAsync(id, cancellationToken) is { } run ? TypedResults.Ok(run) : RunNotFound(id);
 
     /// <summary>What PATCH changes; a field left out (or null) stays as it is; an empty name restores the default one.</summary>
-    public sealed record RunAnnotations(IReadOnlyList<string>? Tags, string? Notes, string? Name = null, bool? Archived = null);
+    public sealed record RunAnnotations(IReadOnlyList<string?>? Tags, string? Notes, string? Name = null, bool? Archived = null);
 
-    static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, RunAnnotations body, RunService runs, CancellationToken cancellationToken)
+    // Read strictly, like a new run: an unknown property ("tagz") is a 400 naming it, not a silent no-op.
+    static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, HttpRequest request, RunService runs, CancellationToken cancellationToken)
     {
+        var (node, error) = await ReadBodyAsync(request, cancellationToken);
+        if (error is not null) return error;
+        RunAnnotations? body;
+        try
+        {
+            body = node.Deserialize<RunAnnotations>(RunJson.StrictOptions);
+        }
+        catch (JsonException ex)
+        {
+            return InvalidJson(ex);
+        }
+        if (body is null) return Invalid("body", "Send a JSON object such as { \"tags\": [\"a\"], \"notes\": \"...\" }.");
         var errors = RunRequestValidation.ValidateAnnotations(body.Tags, body.Notes, body.Name);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken, body.Name, body.Archived) ? TypedResults.NoContent() : RunNotFound(id);

@@ -13,7 +13,7 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
         {
             case "postgres" or "postgresql":
                 if (string.IsNullOrWhiteSpace(connectionString))
-                    throw new InvalidOperationException(
+                    throw new StartupException(
                         "TempBalance:Database is 'postgres' but ConnectionStrings:TempBalance is empty; set it to an Npgsql connection string such as 'Host=db;Database=tempbalance;Username=tb;Password=...'.");
                 return new DatabaseSettings(true, connectionString);
             case "sqlite":
@@ -21,7 +21,7 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
                 Directory.CreateDirectory(options.DataDirectoryPath);
                 return new DatabaseSettings(false, $"Data Source={Path.Combine(options.DataDirectoryPath, "tempbalance.db")}");
             default:
-                throw new InvalidOperationException($"TempBalance:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
+                throw new StartupException($"TempBalance:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
         }
     }
 
@@ -31,14 +31,31 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
         else builder.UseSqlite(ConnectionString);
     }
 
-    /// <summary>Applies the provider's migration set; on SQLite also switches to WAL so pages can read while a job writes.</summary>
-    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Applies the provider's migration set; on SQLite also switches to WAL so pages can read while a job writes.
+    /// EF Core guards a migration with a lock: on PostgreSQL an advisory lock that ends with the session, on
+    /// SQLite a row in __EFMigrationsLock that a process dying mid-migration leaves behind, and every later
+    /// start then waits for it forever. So on SQLite this process first takes a file lock next to the database
+    /// (the operating system releases it when a process dies); holding it, no other start of this app is
+    /// migrating, and a lock row is stale and removed.
+    /// </summary>
+    public async Task MigrateAsync(ILogger? logger = null, CancellationToken cancellationToken = default)
     {
         await using TempBalanceDbContext context = UsePostgres
             ? new PostgresMigrationsContext(new DbContextOptionsBuilder<PostgresMigrationsContext>().UseNpgsql(ConnectionString).Options)
             : new SqliteMigrationsContext(new DbContextOptionsBuilder<SqliteMigrationsContext>().UseSqlite(ConnectionString).Options);
-        await context.Database.MigrateAsync(cancellationToken);
-        if (!UsePostgres) await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        if (UsePostgres)
+        {
+            await context.Database.MigrateAsync(cancellationToken);
+            return;
+        }
+        using (await SqliteMigrationGuard.AcquireAsync(ConnectionString, cancellationToken))
+        {
+            if (await SqliteMigrationGuard.ReleaseStaleLockAsync(context, cancellationToken) > 0)
+                logger?.LogWarning("An earlier start stopped while migrating the database and left EF Core's migration lock (__EFMigrationsLock) behind; it was released.");
+            await context.Database.MigrateAsync(cancellationToken);
+        }
+        await context.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
     }
 }
 
@@ -50,6 +67,6 @@ public static class DatabaseRegistration
         builder.Services.AddSingleton(sp => DatabaseSettings.FromConfiguration(
             sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value));
         builder.Services.AddDbContextFactory<TempBalanceDbContext>((sp, db) => sp.GetRequiredService<DatabaseSettings>().Configure(db));
-        builder.Services.AddHealthChecks().AddDbContextCheck<TempBalanceDbContext>("database");
+        builder.Services.AddHealthChecks().AddDbContextCheck<TempBalanceDbContext>("database", tags: [Health.HealthEndpoints.ReadyTag]);
     }
 }

@@ -16,14 +16,13 @@ public static class RunStatuses
     public static bool IsFinished(this RunStatus status) => !status.IsActive();
 
     /// <summary>A run whose cancel was requested is already stopping; asking again changes nothing.</summary>
-    public static bool CanCancel(this RunStatus status) => status is RunStatus.Queued or RunStatus.Running;
+    public static bool CanCancel(this RunStatus status) => Runs.RunTransitions.Allows(status, Runs.RunCause.Cancel);
 
     /// <summary>
     /// Resuming continues from the last checkpoint: a completed run has nothing left to train and a diverged
     /// one would diverge again.
     /// </summary>
-    public static bool CanResume(this RunStatus status) =>
-        status is RunStatus.Cancelled or RunStatus.Failed or RunStatus.Interrupted;
+    public static bool CanResume(this RunStatus status) => Runs.RunTransitions.Allows(status, Runs.RunCause.Resume);
 }
 
 /// <summary>One training run. Model, dataset, method and seed are copied out of the config so the runs list can filter and sort on them.</summary>

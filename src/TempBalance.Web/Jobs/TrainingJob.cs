@@ -15,12 +15,20 @@ namespace TempBalance.Web.Jobs;
 /// </summary>
 public sealed class TrainingJob(
     IDbContextFactory<TempBalanceDbContext> dbFactory,
+    RunLifecycle lifecycle,
+    ITrainerFactory trainers,
     TrainingUpdates updates,
     RunCancellations cancellations,
     IOptions<TempBalanceWebOptions> options,
+    TimeProvider time,
     ILogger<TrainingJob> logger)
 {
     public const string Queue = "training";
+
+    // Storing a run's end can fail while the disk is full; removing the run's partial files usually frees
+    // enough, and a few tries give other writers time to free some.
+    internal static TimeSpan FinishRetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+    const int FinishAttempts = 5;
 
     // Live batch progress is for humans watching a progress bar; more than a few per second is noise.
     static readonly TimeSpan BatchMessageInterval = TimeSpan.FromMilliseconds(250);
@@ -31,8 +39,9 @@ public sealed class TrainingJob(
     public async Task RunAsync(long runId, CancellationToken shutdown)
     {
         var settings = options.Value;
-        var run = await ClaimAsync(runId, settings, shutdown);
+        var run = await lifecycle.ClaimAsync(runId, shutdown);
         if (run is null) return;
+        RemovePartialFiles(runId);
 
         var config = run.Config;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(shutdown);
@@ -45,12 +54,12 @@ public sealed class TrainingJob(
         Exception? failure = null;
         try
         {
-            var trainer = new Trainer(config, settings.RunDirectory(runId), settings.DatasetRootPath);
+            var trainer = trainers.Create(config, settings.RunDirectory(runId), settings.DatasetRootPath);
             var lastBatchMessage = DateTime.MinValue;
             trainer.BatchCompleted += batch =>
             {
                 progress.Batch = batch;
-                var now = DateTime.UtcNow;
+                var now = time.GetUtcNow().UtcDateTime;
                 if (now - lastBatchMessage < BatchMessageInterval && batch.Batch != batch.BatchesPerEpoch) return;
                 lastBatchMessage = now;
                 updates.Publish(new BatchProgressUpdate(runId, updates.NextSequence(runId, 0), batch.Epoch, batch.Batch,
@@ -85,49 +94,78 @@ public sealed class TrainingJob(
             await heartbeat;
         }
 
-        if (result is not null) BackfillEpochs(runId, config.Epochs, result.Epochs);
-        await FinishAsync(runId, result, failure, shutdown.IsCancellationRequested);
+        if (result is not null)
+        {
+            try
+            {
+                BackfillEpochs(runId, config.Epochs, result.Epochs);
+            }
+            catch (Exception ex)
+            {
+                (result, failure) = (null, ex);
+            }
+        }
+        if (failure is not null)
+        {
+            logger.LogError(failure, "Run {RunId} failed", runId);
+            RemovePartialFiles(runId);
+        }
+        var end = failure is null
+            ? new JobEnd(result!.Outcome, result.Message, shutdown.IsCancellationRequested)
+            : new JobEnd(null, FailureMessage(failure), shutdown.IsCancellationRequested);
+        await FinishAsync(runId, end);
+    }
+
+    async Task FinishAsync(long runId, JobEnd end)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var status = await lifecycle.FinishAsync(runId, end);
+                if (status is not null) logger.LogInformation("Run {RunId} finished: {Status} {Message}", runId, status, end.Message);
+                return;
+            }
+            catch (Exception ex) when (attempt < FinishAttempts && StorageFaults.Classify(ex) != StorageFault.None)
+            {
+                logger.LogWarning(ex, "Run {RunId}: storing its end failed ({Fault}); trying again in {Delay}", runId, StorageFaults.Classify(ex), FinishRetryDelay);
+                await Task.Delay(FinishRetryDelay);
+            }
+        }
     }
 
     /// <summary>
-    /// Moves the run to Running unless another job has it. Queued runs are claimed; a Running or Interrupted run
-    /// only when its heartbeat is stale (its job died, and this is Hangfire re-delivering it).
+    /// What a failed run tells its user: storage faults in words that say what to do, our own errors as they
+    /// are, anything else with its type. <see cref="RunLifecycle"/> removes server paths and native frames.
     /// </summary>
-    async Task<Run?> ClaimAsync(long runId, TempBalanceWebOptions settings, CancellationToken cancellationToken)
+    internal static string FailureMessage(Exception failure) => StorageFaults.Classify(failure) switch
     {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var run = await db.Runs.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken);
-        if (run is null)
-        {
-            logger.LogWarning("Run {RunId} does not exist; nothing to train", runId);
-            return null;
-        }
-        var staleBefore = DateTime.UtcNow - settings.StaleRunTimeout;
-        bool claimable = run.Status == RunStatus.Queued
-            || (run.Status is RunStatus.Running or RunStatus.Interrupted && (run.HeartbeatAt is null || run.HeartbeatAt < staleBefore));
-        if (!claimable)
-        {
-            logger.LogInformation("Run {RunId} is {Status}; this job does not start it", runId, run.Status);
-            return null;
-        }
+        StorageFault.Full => "The server's data folder is full (no space left on device), so this run could not write its checkpoint or metrics. " +
+                             "Its partial files were removed; earlier checkpoints are intact. Free some space, then resume the run.",
+        StorageFault.ReadOnly => "The server's data folder became read-only, so this run could not write its checkpoint or metrics. " +
+                                 "Make the folder writable again, then resume the run.",
+        _ => failure is ArgumentException or FileNotFoundException or InvalidDataException
+            ? failure.Message
+            : $"{failure.GetType().Name}: {failure.Message}",
+    };
 
-        var now = DateTime.UtcNow;
-        var sequence = updates.NextSequence(runId, run.LastSequence);
-        int claimed = await db.Runs
-            .Where(r => r.Id == runId && r.Status == run.Status && r.HeartbeatAt == run.HeartbeatAt)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, RunStatus.Running)
-                .SetProperty(r => r.StartedAt, r => r.StartedAt ?? now)
-                .SetProperty(r => r.HeartbeatAt, now)
-                .SetProperty(r => r.ErrorMessage, (string?)null)
-                .SetProperty(r => r.LastSequence, sequence), cancellationToken);
-        if (claimed == 0)
+    /// <summary>Removes temporary files a failed or killed write left in the run's folder (a partial checkpoint).</summary>
+    void RemovePartialFiles(long runId)
+    {
+        var folder = options.Value.RunDirectory(runId);
+        if (!Directory.Exists(folder)) return;
+        foreach (var partial in Directory.EnumerateFiles(folder, "*.tmp"))
         {
-            logger.LogInformation("Run {RunId} was claimed by another job", runId);
-            return null;
+            try
+            {
+                File.Delete(partial);
+                logger.LogInformation("Run {RunId}: removed the partial file {File}", runId, Path.GetFileName(partial));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                logger.LogWarning(e, "Run {RunId}: could not remove the partial file {File}", runId, partial);
+            }
         }
-        updates.Publish(new StatusChangedUpdate(runId, sequence, RunStatus.Running, null));
-        return run;
     }
 
     /// <summary>
@@ -143,7 +181,7 @@ public sealed class TrainingJob(
         db.LayerSpectra.Where(s => s.RunId == runId && s.Epoch == report.Epoch).ExecuteDelete();
 
         var run = db.Runs.Single(r => r.Id == runId);
-        var now = DateTime.UtcNow;
+        var now = time.GetUtcNow().UtcDateTime;
         var epoch = new EpochMetric
         {
             RunId = runId,
@@ -171,7 +209,7 @@ public sealed class TrainingJob(
             Xmin = Finite(l.Xmin),
             SpectralNorm = Finite(l.SpectralNorm),
             AlphaWeighted = Finite(l.AlphaWeighted),
-            LearningRate = l.LearningRate,
+            LearningRate = Finite(l.LearningRate),
             NextLearningRate = l.NextLearningRate,
             Tuned = l.Tuned,
             FitError = l.FitError,
@@ -226,56 +264,13 @@ public sealed class TrainingJob(
         }
     }
 
-    async Task FinishAsync(long runId, TrainingResult? result, Exception? failure, bool shuttingDown)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync();
-        var run = await db.Runs.SingleAsync(r => r.Id == runId);
-        bool cancelRequested = run.Status == RunStatus.CancelRequested;
-        RunStatus status;
-        string? message;
-        if (failure is not null)
-        {
-            status = RunStatus.Failed;
-            message = failure is ArgumentException or FileNotFoundException or InvalidDataException
-                ? failure.Message
-                : $"{failure.GetType().Name}: {failure.Message}";
-            logger.LogError(failure, "Run {RunId} failed", runId);
-        }
-        else
-        {
-            (status, message) = result!.Outcome switch
-            {
-                RunOutcome.Completed => (RunStatus.Completed, result.Message),
-                RunOutcome.Diverged => (RunStatus.Diverged, result.Message),
-                _ when cancelRequested || !shuttingDown => (RunStatus.Cancelled, result.Message),
-                // Stopped by the app shutting down, not by a user: stays Running; the next start resumes it.
-                _ => (RunStatus.Running, result.Message),
-            };
-        }
-
-        if (status == RunStatus.Running)
-        {
-            logger.LogInformation("Run {RunId} stopped because the app is shutting down; it resumes from its checkpoint on the next start", runId);
-            return;
-        }
-        run.Status = status;
-        run.ErrorMessage = message is null ? null : message.Length > 4000 ? message[..4000] : message;
-        run.FinishedAt = DateTime.UtcNow;
-        run.ProgressBatch = null;
-        run.EtaSeconds = null;
-        run.LastSequence = updates.NextSequence(runId, run.LastSequence);
-        await db.SaveChangesAsync();
-        updates.Publish(new StatusChangedUpdate(runId, run.LastSequence, status, run.ErrorMessage));
-        logger.LogInformation("Run {RunId} finished: {Status} {Message}", runId, status, message);
-    }
-
     /// <summary>
     /// Every interval: records that the job is alive with its latest progress, and stops training when the
     /// database says cancel was requested (by a request on another instance, or one that missed this process).
     /// </summary>
     async Task HeartbeatAsync(long runId, TimeSpan interval, LatestProgress progress, CancellationTokenSource stop, CancellationToken cancellationToken)
     {
-        using var timer = new PeriodicTimer(interval);
+        using var timer = new PeriodicTimer(interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))
@@ -284,7 +279,7 @@ public sealed class TrainingJob(
                 {
                     var batch = progress.Batch;
                     var phase = progress.Phase;
-                    var now = DateTime.UtcNow;
+                    var now = time.GetUtcNow().UtcDateTime;
                     long sequence = updates.CurrentSequence(runId);
                     await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
                     if (progress.Sampler?.Sample() is { } sample)

@@ -37,7 +37,7 @@ public static class TrainingQueue
             host.ShutdownTimeout = options.Value.ShutdownTimeout + TimeSpan.FromSeconds(5));
 
         builder.Services.AddTransient<TrainingJob>();
-        builder.Services.AddSingleton<RunRecovery>();
+        builder.Services.AddSingleton<ITrainerFactory, TorchTrainerFactory>();
         builder.Services.AddHostedService<StaleRunSweeper>();
     }
 
@@ -55,9 +55,18 @@ public static class TrainingQueue
     public static void MapTrainingQueueDashboard(this WebApplication app)
     {
         var options = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value;
+        // The dashboard's live graph posts a form to /hangfire/stats; anything else made Hangfire read a form
+        // that is not there and answer 500.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/hangfire/stats") && !context.Request.HasFormContentType,
+            stats => stats.Run(context =>
+            {
+                context.Response.StatusCode = HttpMethods.IsPost(context.Request.Method) ? StatusCodes.Status415UnsupportedMediaType : StatusCodes.Status405MethodNotAllowed;
+                context.Response.Headers.Allow = "POST";
+                return Task.CompletedTask;
+            }));
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = options.Hangfire.AllowRemote ? [new AllowAllDashboardRequests()] : [new LocalRequestsOnlyAuthorizationFilter()],
+            Authorization = options.Hangfire.AllowRemote ? [new AllowAllDashboardRequests()] : [new LocalDashboardRequests()],
             DashboardTitle = "TempBalance jobs",
         });
     }
@@ -65,5 +74,11 @@ public static class TrainingQueue
     sealed class AllowAllDashboardRequests : IDashboardAuthorizationFilter
     {
         public bool Authorize(DashboardContext context) => true;
+    }
+
+    /// <summary>Requests from this machine only; one a reverse proxy forwarded is not local, even though it arrives on loopback.</summary>
+    sealed class LocalDashboardRequests : IDashboardAuthorizationFilter
+    {
+        public bool Authorize(DashboardContext context) => Security.ForwardedHeadersSetup.IsLocal(context.GetHttpContext());
     }
 }

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.AspNetCore.SignalR;
+using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Live;
 
@@ -8,12 +9,15 @@ namespace TempBalance.Web.Live;
 /// receive EpochCompleted, LayerMetrics, BatchProgress and StatusChanged. Groups live in memory: a client
 /// re-joins after reconnecting and refetches what it missed (JoinRun returns the run's current sequence).
 /// </summary>
-public sealed class TrainingHub(TrainingUpdates updates) : Hub
+public sealed class TrainingHub(TrainingUpdates updates, RunService runs) : Hub
 {
     public static string GroupName(long runId) => $"run-{runId}";
 
+    /// <summary>Joins the run's group; refused (HubException) for a run that does not exist or the caller may not see.</summary>
     public async Task<long> JoinRun(long runId)
     {
+        if (!await runs.IsVisibleToAsync(runId, RunActor.Anonymous, Context.ConnectionAborted))
+            throw new HubException($"There is no run {runId}.");
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(runId));
         return updates.CurrentSequence(runId);
     }

@@ -25,6 +25,9 @@ public sealed class TrainingUpdates(ILogger<TrainingUpdates> logger)
             _ => lastStored == 0 ? 1 : lastStored + RestartGap,
             (_, current) => Math.Max(current, lastStored) + 1);
 
+    /// <summary>Drops a deleted run's counter (an id SQLite hands out again starts afresh).</summary>
+    public void Forget(long runId) => _sequences.TryRemove(runId, out _);
+
     /// <summary>The last sequence number allocated for a run in this process, or 0.</summary>
     public long CurrentSequence(long runId) => _sequences.GetValueOrDefault(runId);
 

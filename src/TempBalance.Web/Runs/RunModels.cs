@@ -30,7 +30,8 @@ public sealed record NewRunRequest
 }
 
 /// <summary>Either field errors (keys are camelCase paths such as "config.epochs") or the new runs.</summary>
-public sealed record CreateRunsResult(IReadOnlyDictionary<string, string[]> Errors, IReadOnlyList<long> RunIds, Guid? GroupId)
+/// <summary>QueueFull: refused because the person has too many runs queued or training (errors["queue"] says so).</summary>
+public sealed record CreateRunsResult(IReadOnlyDictionary<string, string[]> Errors, IReadOnlyList<long> RunIds, Guid? GroupId, bool QueueFull = false)
 {
     public bool Succeeded => Errors.Count == 0;
 }

@@ -1,9 +1,7 @@
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
-using TempBalance.Web.Jobs;
 using TempBalance.Web.Live;
 
 namespace TempBalance.Web.Runs;
@@ -14,20 +12,22 @@ namespace TempBalance.Web.Runs;
 /// </summary>
 public sealed class RunService(
     IDbContextFactory<TempBalanceDbContext> dbFactory,
-    IBackgroundJobClient jobs,
+    RunLifecycle lifecycle,
     TrainingUpdates updates,
-    RunCancellations cancellations,
-    IOptions<TempBalanceWebOptions> options,
-    ILogger<RunService> logger)
+    IOptions<TempBalanceWebOptions> options)
 {
+    /// <summary>The default of TempBalance:Limits:MaxSeeds, and the most the New-run form offers.</summary>
     public const int MaxSeeds = 20;
     public const int MaxTags = 20;
     public const int MaxTagLength = 40;
     public const int MaxNotesLength = 20_000;
 
-    public async Task<CreateRunsResult> CreateAsync(NewRunRequest request, CancellationToken cancellationToken = default)
+    /// <param name="actor">Who creates the runs; anonymous until the app has accounts.</param>
+    public async Task<CreateRunsResult> CreateAsync(NewRunRequest request, CancellationToken cancellationToken = default, RunActor? actor = null)
     {
-        var errors = RunRequestValidation.Validate(request, options.Value.DatasetRootPath);
+        actor ??= RunActor.Anonymous;
+        var limits = options.Value.Limits;
+        var errors = RunRequestValidation.Validate(request, options.Value.DatasetRootPath, limits);
         if (errors.Count > 0) return new CreateRunsResult(errors, [], null);
 
         var tags = NormalizeTags(request.Tags);
@@ -44,6 +44,14 @@ public sealed class RunService(
         string? groupName = groupId is null ? null
             : !string.IsNullOrWhiteSpace(request.GroupName) ? request.GroupName.Trim() : name ?? DefaultGroupName(request);
 
+        int active = await CountActiveRunsAsync(actor, cancellationToken);
+        if (active + configs.Count > limits.MaxQueuedRunsPerUser)
+        {
+            var message = $"At most {limits.MaxQueuedRunsPerUser} runs can be queued or training at once ({TempBalanceWebOptions.Section}:Limits:MaxQueuedRunsPerUser); " +
+                          $"{active} are, and this would add {configs.Count}. Wait for some to finish or cancel them.";
+            return new CreateRunsResult(new Dictionary<string, string[]> { ["queue"] = [message] }, [], null, QueueFull: true);
+        }
+
         var now = DateTime.UtcNow;
         var runs = configs.Select(config =>
         {
@@ -56,20 +64,27 @@ public sealed class RunService(
             return run;
         }).ToList();
 
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
-        {
-            db.Runs.AddRange(runs);
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        foreach (var run in runs)
-        {
-            jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, CancellationToken.None));
-            updates.Publish(new StatusChangedUpdate(run.Id, updates.NextSequence(run.Id, 0), RunStatus.Queued, null));
-        }
-        logger.LogInformation("Queued runs {RunIds} ({Model} on {Dataset}, group {GroupId})",
-            runs.Select(r => r.Id), runs[0].Model, runs[0].Dataset, groupId);
+        await lifecycle.QueueNewAsync(runs, actor, cancellationToken);
         return new CreateRunsResult(new Dictionary<string, string[]>(), runs.Select(r => r.Id).ToList(), groupId);
+    }
+
+    /// <summary>Runs queued or training for this person. Runs have no owner yet, so every run counts as the anonymous person's.</summary>
+    async Task<int> CountActiveRunsAsync(RunActor actor, CancellationToken cancellationToken)
+    {
+        _ = actor;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.CountAsync(r => r.Status == RunStatus.Queued || r.Status == RunStatus.Running || r.Status == RunStatus.CancelRequested, cancellationToken);
+    }
+
+    /// <summary>
+    /// Whether this person may see the run (live messages, pages, API). Runs have no owner yet, so every run is
+    /// visible to everyone; false only when the run does not exist.
+    /// </summary>
+    public async Task<bool> IsVisibleToAsync(long id, RunActor actor, CancellationToken cancellationToken = default)
+    {
+        _ = actor;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.AnyAsync(r => r.Id == id, cancellationToken);
     }
 
     static string DefaultGroupName(NewRunRequest request)
@@ -88,8 +103,8 @@ public sealed class RunService(
         return name[..Math.Min(name.Length, Run.MaxNameLength - suffix.Length)] + suffix;
     }
 
-    internal static List<string> NormalizeTags(IEnumerable<string>? tags) =>
-        (tags ?? []).Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    internal static List<string> NormalizeTags(IEnumerable<string?>? tags) =>
+        (tags ?? []).OfType<string>().Select(t => t.Trim()).Where(t => t.Length > 0).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
 
     public async Task<RunPage> ListAsync(RunQuery query, CancellationToken cancellationToken = default)
     {
@@ -98,8 +113,11 @@ public sealed class RunService(
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var runs = Filter(db.Runs.AsNoTracking(), query);
         int total = await runs.CountAsync(cancellationToken);
+        // A page past the end is empty; in long arithmetic, since (page - 1) * pageSize overflows an int.
+        long skip = (long)(page - 1) * pageSize;
+        if (skip >= total) return new RunPage([], total, page, pageSize);
         var rows = await Sort(runs, query.Sort, query.Descending)
-            .Skip((page - 1) * pageSize)
+            .Skip((int)skip)
             .Take(pageSize)
             .Select(SummaryProjection)
             .ToListAsync(cancellationToken);
@@ -235,7 +253,7 @@ public sealed class RunService(
     }
 
     /// <summary>Changes what is given (null leaves a field as it is); an empty name goes back to the default one.</summary>
-    public async Task<bool> UpdateAnnotationsAsync(long id, IReadOnlyList<string>? tags, string? notes, CancellationToken cancellationToken = default,
+    public async Task<bool> UpdateAnnotationsAsync(long id, IReadOnlyList<string?>? tags, string? notes, CancellationToken cancellationToken = default,
         string? name = null, bool? archived = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
@@ -249,32 +267,9 @@ public sealed class RunService(
         return true;
     }
 
-    /// <summary>
-    /// Deletes a finished run: its rows (epochs, layers, spectra, system metrics) and its folder (checkpoint,
-    /// results). A queued or running run must be cancelled first.
-    /// </summary>
-    public async Task<RunTransition> DeleteAsync(long id, CancellationToken cancellationToken = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var status = await db.Runs.Where(r => r.Id == id).Select(r => (RunStatus?)r.Status).FirstOrDefaultAsync(cancellationToken);
-        if (status is null) return RunTransition.NotFound;
-        if (status.Value.IsActive())
-            return new RunTransition(RunTransitionOutcome.Conflict, status, $"Run {id} is {status}; cancel it before deleting it.");
-        // Only from a finished state: a resume between the read and here must not lose a queued run.
-        int deleted = await db.Runs.Where(r => r.Id == id && r.Status == status).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0) return new RunTransition(RunTransitionOutcome.Conflict, null, $"Run {id} changed state meanwhile; try again.");
-        var folder = options.Value.RunDirectory(id);
-        try
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            logger.LogWarning(e, "Run {RunId} was deleted, but its folder {Folder} could not be removed", id, folder);
-        }
-        logger.LogInformation("Run {RunId} deleted ({Status})", id, status);
-        return new RunTransition(RunTransitionOutcome.Done, null, null);
-    }
+    /// <summary>Deletes a finished run with its metrics and files (<see cref="RunLifecycle.DeleteAsync"/>).</summary>
+    public Task<RunTransition> DeleteAsync(long id, CancellationToken cancellationToken = default, RunActor? actor = null) =>
+        lifecycle.DeleteAsync(id, actor ?? RunActor.Anonymous, cancellationToken);
 
     /// <summary>The run's system metrics in time order; null when the run does not exist.</summary>
     public async Task<IReadOnlyList<SystemSample>?> GetSystemMetricsAsync(long id, CancellationToken cancellationToken = default)
@@ -286,75 +281,13 @@ public sealed class RunService(
             .ToListAsync(cancellationToken);
     }
 
-    /// <summary>
-    /// A queued run is cancelled at once; a running one becomes CancelRequested and its job stops at the next
-    /// batch and marks it Cancelled. Cancelling twice is fine; cancelling a finished run is a conflict.
-    /// </summary>
-    public async Task<RunTransition> CancelAsync(long id, CancellationToken cancellationToken = default)
-    {
-        // The job may move the run from Queued to Running meanwhile: update only from the state we read, else read again.
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-            var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
-                .Select(r => new { r.Status, r.LastSequence }).FirstOrDefaultAsync(cancellationToken);
-            if (run is null) return RunTransition.NotFound;
-            if (run.Status == RunStatus.CancelRequested)
-            {
-                cancellations.RequestCancel(id);
-                return new RunTransition(RunTransitionOutcome.Done, run.Status, "Cancel was already requested; the run stops after its current batch.");
-            }
-            if (run.Status.IsFinished())
-                return new RunTransition(RunTransitionOutcome.Conflict, run.Status,
-                    $"Run {id} is already {run.Status}; only queued or running runs can be cancelled.");
+    /// <summary>Cancels a queued run at once, a running one at its next batch (<see cref="RunLifecycle.CancelAsync"/>).</summary>
+    public Task<RunTransition> CancelAsync(long id, CancellationToken cancellationToken = default, RunActor? actor = null) =>
+        lifecycle.CancelAsync(id, actor ?? RunActor.Anonymous, cancellationToken);
 
-            var target = run.Status == RunStatus.Queued ? RunStatus.Cancelled : RunStatus.CancelRequested;
-            var sequence = updates.NextSequence(id, run.LastSequence);
-            var now = DateTime.UtcNow;
-            int changed = await db.Runs.Where(r => r.Id == id && r.Status == run.Status).ExecuteUpdateAsync(s => s
-                .SetProperty(r => r.Status, target)
-                .SetProperty(r => r.FinishedAt, r => target == RunStatus.Cancelled ? now : r.FinishedAt)
-                .SetProperty(r => r.LastSequence, sequence), cancellationToken);
-            if (changed == 0) continue;
-
-            if (target == RunStatus.CancelRequested) cancellations.RequestCancel(id);
-            updates.Publish(new StatusChangedUpdate(id, sequence, target, null));
-            logger.LogInformation("Run {RunId}: {From} -> {To} (cancel)", id, run.Status, target);
-            return new RunTransition(RunTransitionOutcome.Done, target, null);
-        }
-        return new RunTransition(RunTransitionOutcome.Conflict, null, $"Run {id} kept changing state; try again.");
-    }
-
-    /// <summary>Queues a cancelled, failed or interrupted run again; it continues from its last checkpoint.</summary>
-    public async Task<RunTransition> ResumeAsync(long id, CancellationToken cancellationToken = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        var run = await db.Runs.AsNoTracking().Where(r => r.Id == id)
-            .Select(r => new { r.Status, r.LastSequence }).FirstOrDefaultAsync(cancellationToken);
-        if (run is null) return RunTransition.NotFound;
-        if (!run.Status.CanResume())
-        {
-            return new RunTransition(RunTransitionOutcome.Conflict, run.Status, run.Status switch
-            {
-                RunStatus.Completed => $"Run {id} already completed; create a new run to train longer.",
-                RunStatus.Diverged => $"Run {id} diverged; resuming would repeat the divergence. Create a new run with a smaller lr.",
-                _ => $"Run {id} is {run.Status}; only cancelled, failed or interrupted runs can be resumed.",
-            });
-        }
-
-        var sequence = updates.NextSequence(id, run.LastSequence);
-        int changed = await db.Runs.Where(r => r.Id == id && r.Status == run.Status).ExecuteUpdateAsync(s => s
-            .SetProperty(r => r.Status, RunStatus.Queued)
-            .SetProperty(r => r.FinishedAt, (DateTime?)null)
-            .SetProperty(r => r.ErrorMessage, (string?)null)
-            .SetProperty(r => r.LastSequence, sequence), cancellationToken);
-        if (changed == 0) return new RunTransition(RunTransitionOutcome.Conflict, null, $"Run {id} changed state meanwhile; try again.");
-
-        jobs.Enqueue<TrainingJob>(job => job.RunAsync(id, CancellationToken.None));
-        updates.Publish(new StatusChangedUpdate(id, sequence, RunStatus.Queued, "Resumed"));
-        logger.LogInformation("Run {RunId}: {From} -> Queued (resume)", id, run.Status);
-        return new RunTransition(RunTransitionOutcome.Done, RunStatus.Queued, null);
-    }
+    /// <summary>Queues a cancelled, failed or interrupted run again (<see cref="RunLifecycle.ResumeAsync"/>).</summary>
+    public Task<RunTransition> ResumeAsync(long id, CancellationToken cancellationToken = default, RunActor? actor = null) =>
+        lifecycle.ResumeAsync(id, actor ?? RunActor.Anonymous, cancellationToken);
 
     /// <summary>The run's checkpoint file, or null when the run or its checkpoint does not exist.</summary>
     public string? CheckpointFile(long id)

@@ -27,6 +27,19 @@ public class GlobalScheduleTests
     }
 
     [Fact]
+    public void The_largest_epoch_count_neither_overflows_nor_refuses_its_last_epochs()
+    {
+        // int.MaxValue + 1 and span * 3 overflowed: the last epoch was refused and step rates went wrong.
+        var cosine = GlobalSchedule.Create("cosine", 0.1, int.MaxValue);
+        Assert.Equal(0.1, cosine.ForEpoch(1), 12);
+        Assert.Equal(0.0, cosine.ForEpoch(int.MaxValue), 12);
+        var step = GlobalSchedule.Create("step", 0.1, int.MaxValue);
+        Assert.Equal(0.1, step.ForEpoch(int.MaxValue / 2), 12);
+        Assert.Equal(0.01, step.ForEpoch(int.MaxValue / 2 + 2), 12);
+        Assert.Equal(0.001, step.ForEpoch(int.MaxValue), 12);
+    }
+
+    [Fact]
     public void Constant_and_warm_up()
     {
         Assert.Equal(0.05, GlobalSchedule.Create("constant", 0.05, 10).ForEpoch(7));

@@ -1,0 +1,14 @@
+using TempBalance.Core.Training;
+
+namespace TempBalance.Web.Jobs;
+
+/// <summary>Makes the trainer a job runs; the app trains with TorchSharp, the fast tests with a scripted trainer.</summary>
+public interface ITrainerFactory
+{
+    ITrainer Create(TrainingConfig config, string runDirectory, string datasetRoot);
+}
+
+public sealed class TorchTrainerFactory : ITrainerFactory
+{
+    public ITrainer Create(TrainingConfig config, string runDirectory, string datasetRoot) => new Trainer(config, runDirectory, datasetRoot);
+}

@@ -1,0 +1,16 @@
+namespace TempBalance.Web.Runs;
+
+/// <summary>
+/// Who asks for a change to a run. Every state change carries one, so ownership checks and an audit trail have
+/// one place to hook into. Until the app has accounts every person is <see cref="Anonymous"/>; the app's own
+/// processes (training job, stale-run sweeper, start-up recovery) are system actors.
+/// </summary>
+public sealed record RunActor(string Name, bool IsSystem = false)
+{
+    public static readonly RunActor Anonymous = new("anonymous");
+    public static readonly RunActor TrainingJob = new("training-job", IsSystem: true);
+    public static readonly RunActor Sweeper = new("stale-run-sweeper", IsSystem: true);
+    public static readonly RunActor Startup = new("start-up", IsSystem: true);
+
+    public override string ToString() => Name;
+}

@@ -1,0 +1,49 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace TempBalance.Web;
+
+/// <summary>Checks the "TempBalance" section at start; every message names the setting to change and its value.</summary>
+public sealed class TempBalanceWebOptionsValidation : IValidateOptions<TempBalanceWebOptions>
+{
+    const string S = TempBalanceWebOptions.Section;
+
+    public ValidateOptionsResult Validate(string? name, TempBalanceWebOptions options)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string message)
+        {
+            if (!ok) errors.Add(message);
+        }
+
+        Check(!string.IsNullOrWhiteSpace(options.DataDirectory), $"{S}:DataDirectory is empty; set it to a writable folder such as 'data'.");
+        Check(options.Database?.Trim().ToLowerInvariant() is "sqlite" or "postgres" or "postgresql",
+            $"{S}:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
+        Check(options.Workers is null or >= 1, $"{S}:Workers is {options.Workers}; use 1 or more, or leave it empty for one per CUDA device.");
+        Check(options.HeartbeatInterval > TimeSpan.Zero, $"{S}:HeartbeatInterval is {options.HeartbeatInterval}; use a positive time such as 00:00:10.");
+        Check(options.StaleRunTimeout > options.HeartbeatInterval,
+            $"{S}:StaleRunTimeout ({options.StaleRunTimeout}) must be longer than {S}:HeartbeatInterval ({options.HeartbeatInterval}), or every run would look stale.");
+        Check(options.SweepInterval > TimeSpan.Zero, $"{S}:SweepInterval is {options.SweepInterval}; use a positive time such as 00:00:30.");
+        Check(options.ShutdownTimeout >= TimeSpan.Zero, $"{S}:ShutdownTimeout is {options.ShutdownTimeout}; use 0 or a positive time such as 00:01:00.");
+        Check(options.MinFreeSpaceMegabytes >= 0, $"{S}:MinFreeSpaceMegabytes is {options.MinFreeSpaceMegabytes}; use 0 or more.");
+
+        var limits = options.Limits;
+        const string L = S + ":Limits";
+        Check(limits.MaxEpochs >= 1, $"{L}:MaxEpochs is {limits.MaxEpochs}; use 1 or more.");
+        Check(limits.MaxWidthFactor > 0 && double.IsFinite(limits.MaxWidthFactor), $"{L}:MaxWidthFactor is {limits.MaxWidthFactor}; use a positive number such as 8.");
+        Check(limits.MaxBatchSize >= 1, $"{L}:MaxBatchSize is {limits.MaxBatchSize}; use 1 or more.");
+        Check(limits.MaxSubset >= 1, $"{L}:MaxSubset is {limits.MaxSubset}; use 1 or more.");
+        Check(limits.MaxSeeds >= 1, $"{L}:MaxSeeds is {limits.MaxSeeds}; use 1 or more.");
+        Check(limits.MaxQueuedRunsPerUser >= 1, $"{L}:MaxQueuedRunsPerUser is {limits.MaxQueuedRunsPerUser}; use 1 or more.");
+        Check(limits.RunCreationsPerMinute >= 1, $"{L}:RunCreationsPerMinute is {limits.RunCreationsPerMinute}; use 1 or more.");
+        Check(limits.MaxRequestBodyBytes >= 1024, $"{L}:MaxRequestBodyBytes is {limits.MaxRequestBodyBytes}; use at least 1024 (a run request is a few KB).");
+
+        foreach (var proxy in options.ForwardedHeaders.KnownProxies)
+            Check(IPAddress.TryParse(proxy, out _), $"{S}:ForwardedHeaders:KnownProxies has '{proxy}', which is not an IP address.");
+        foreach (var network in options.ForwardedHeaders.KnownNetworks)
+            Check(System.Net.IPNetwork.TryParse(network, out var parsed) && parsed.PrefixLength > 0,
+                $"{S}:ForwardedHeaders:KnownNetworks has '{network}', which is not a network in CIDR notation other than the whole internet (such as 10.0.0.0/8).");
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
