@@ -6,6 +6,7 @@ using MudBlazor.Services;
 using Scalar.AspNetCore;
 using TempBalance.Web;
 using TempBalance.Web.Api;
+using TempBalance.Web.Auth;
 using TempBalance.Web.Benchmarks;
 using TempBalance.Web.Components;
 using TempBalance.Web.Data;
@@ -34,6 +35,7 @@ builder.Services.AddSingleton<IValidateOptions<TempBalanceWebOptions>, TempBalan
 builder.AddTempBalanceDatabase();
 builder.AddTrainingQueue();
 builder.Services.AddTempBalanceHealthChecks();
+builder.AddTempBalanceAuth();
 // No "Server: Kestrel": it tells an attacker what to look up.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
@@ -64,6 +66,8 @@ try
     // message and exit code 1, not a crash dump. (Building the host already reads the options.)
     app = builder.Build();
     app.Services.GetRequiredService<IStartupValidator>().Validate();
+    if (ListenAddressGuard.Check(app.Services.GetRequiredService<IOptions<AuthSettings>>().Value.Mode, app.Configuration) is { } openWithoutAccounts)
+        throw new StartupException(openWithoutAccounts);
     StartupChecks.EnsureDataFolderWritable(app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.DataDirectoryPath);
     var database = app.Services.GetRequiredService<DatabaseSettings>();
     if (args.Contains(RunsPageBenchmark.Flag))
@@ -73,6 +77,7 @@ try
     }
 
     await database.MigrateAsync(app.Logger);
+    await app.Services.GetRequiredService<FirstAdmin>().EnsureAsync();
     await app.Services.GetRequiredService<RunLifecycle>().RecoverAsync();
     // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
     await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
@@ -115,6 +120,8 @@ app.UseRewriter(new RewriteOptions().AddRewrite(
 app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
     branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseRateLimiter();
 app.UseStaticFiles();
 app.UseAntiforgery();
@@ -131,10 +138,15 @@ app.MapScalarApiReference(scalar => scalar
     .DisableMcp()
     .HideDeveloperTools());
 app.MapRunsApi();
+app.MapAccountEndpoints();
 app.MapHub<TrainingHub>("/hubs/training");
 app.MapTrainingQueueDashboard();
 // SecurityHeaders sends the whole Content-Security-Policy, frame-ancestors included.
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
+// Every page needs the viewer role (with accounts): the sign-in, set-up and access-denied pages say [AllowAnonymous].
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null)
+    .RequireAuthorization(Roles.CanRead);
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Services.GetRequiredService<FirstAdmin>().LogSetupLink(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()));
 
 await app.RunAsync();
 return 0;
