@@ -139,7 +139,7 @@ app.MapScalarApiReference(scalar => scalar
     .HideDeveloperTools());
 app.MapRunsApi();
 app.MapAccountEndpoints();
-app.MapHub<TrainingHub>("/hubs/training");
+app.MapHub<TrainingHub>("/hubs/training").RequireAuthorization(Roles.CanRead);
 app.MapTrainingQueueDashboard();
 // SecurityHeaders sends the whole Content-Security-Policy, frame-ancestors included.
 // Every page needs the viewer role (with accounts): the sign-in, set-up and access-denied pages say [AllowAnonymous].

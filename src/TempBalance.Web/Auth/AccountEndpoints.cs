@@ -24,14 +24,14 @@ public static class AccountEndpoints
     }
 
     static async Task<IResult> SignInAsync(
-        [FromForm] string? email, [FromForm] string? password, [FromForm] bool rememberMe, [FromForm] string? returnUrl,
+        [FromForm] string? email, [FromForm] string? password, [FromForm] string? rememberMe, [FromForm] string? returnUrl,
         SignInManager<IdentityUser> signIns, IOptions<AuthSettings> settings, ILoggerFactory loggers)
     {
         if (settings.Value.Mode != AuthMode.Local) return Results.NotFound();
         var user = string.IsNullOrWhiteSpace(email) ? null
             : await signIns.UserManager.FindByEmailAsync(email.Trim()) ?? await signIns.UserManager.FindByNameAsync(email.Trim());
         if (user is null || string.IsNullOrEmpty(password)) return BackToSignIn("invalid", returnUrl, email);
-        var result = await signIns.PasswordSignInAsync(user, password, rememberMe, lockoutOnFailure: true);
+        var result = await signIns.PasswordSignInAsync(user, password, isPersistent: rememberMe == "true", lockoutOnFailure: true);
         if (result.Succeeded) return Results.LocalRedirect(SafeReturnUrl(returnUrl));
         if (result.IsLockedOut)
         {

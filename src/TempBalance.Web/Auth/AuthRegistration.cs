@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using TempBalance.Web.Data;
 
@@ -63,9 +64,23 @@ public static class AuthRegistration
                 options.ForwardDefaultSelector = context =>
                     PersonalTokenHandler.TokenOf(context.Request) is null ? IdentityConstants.ApplicationScheme : TokenScheme)
             .AddScheme<AuthenticationSchemeOptions, PersonalTokenHandler>(TokenScheme, null)
-            .AddOpenIdConnect(OidcScheme, "OpenID Connect", _ => { })
             .AddIdentityCookies();
-        services.AddOptions<OpenIdConnectOptions>(OidcScheme).Configure<IOptions<AuthSettings>>((oidc, auth) => OidcAccounts.Configure(oidc, auth.Value));
+        // The OpenID Connect scheme exists in oidc mode only: a remote scheme's handler runs on every request
+        // (to catch its callback path), and without a provider configured its options are invalid. So it is
+        // added when the authentication options are built, after the mode is known, rather than by AddOpenIdConnect.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<OpenIdConnectOptions>, OpenIdConnectPostConfigureOptions>());
+        services.TryAddTransient<OpenIdConnectHandler>();
+        services.AddOptions<AuthenticationOptions>().Configure<IOptions<AuthSettings>>((authentication, auth) =>
+        {
+            if (auth.Value.Mode == AuthMode.Oidc) authentication.AddScheme<OpenIdConnectHandler>(OidcScheme, "OpenID Connect");
+        });
+        services.AddOptions<OpenIdConnectOptions>(OidcScheme)
+            .Configure<IOptions<AuthSettings>>((oidc, auth) => OidcAccounts.Configure(oidc, auth.Value))
+            .Validate(oidc =>
+            {
+                oidc.Validate(OidcScheme);
+                return true;
+            });
         services.ConfigureApplicationCookie(cookie =>
         {
             cookie.Cookie.Name = ".TempBalance.SignIn";
@@ -98,6 +113,19 @@ public static class AuthRegistration
             return RateLimitPartition.GetFixedWindowLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
         }));
+        // The limiter has one rejection handler (the API's 429 problem+json); a refused sign-in is a browser's
+        // form post, so it goes back to the sign-in page, which says to wait.
+        services.PostConfigure<RateLimiterOptions>(limiter =>
+        {
+            var others = limiter.OnRejected;
+            limiter.OnRejected = (rejected, cancellationToken) =>
+            {
+                if (!rejected.HttpContext.Request.Path.StartsWithSegments("/account"))
+                    return others?.Invoke(rejected, cancellationToken) ?? ValueTask.CompletedTask;
+                rejected.HttpContext.Response.Redirect(AccountEndpoints.LoginPath + "?error=throttled");
+                return ValueTask.CompletedTask;
+            };
+        });
     }
 
     static Task Redirect(Microsoft.AspNetCore.Authentication.RedirectContext<Microsoft.AspNetCore.Authentication.Cookies.CookieAuthenticationOptions> context)

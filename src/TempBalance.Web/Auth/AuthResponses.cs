@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
 namespace TempBalance.Web.Auth;
@@ -15,7 +16,12 @@ public static class AuthResponses
         context.Response.StatusCode = status;
         if (status == StatusCodes.Status401Unauthorized)
             context.Response.Headers.WWWAuthenticate = "Bearer";
-        if (!context.Request.Path.StartsWithSegments("/api")) return;
+        if (!context.Request.Path.StartsWithSegments("/api"))
+        {
+            // A bare status for the hubs and /hangfire; the pages' "not found" re-execution would turn it into a page.
+            if (context.Features.Get<IStatusCodePagesFeature>() is { } statusPages) statusPages.Enabled = false;
+            return;
+        }
         await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

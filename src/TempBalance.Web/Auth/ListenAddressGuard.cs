@@ -16,7 +16,7 @@ public static class ListenAddressGuard
         var open = ListenAddresses(configuration).Where(address => !IsLoopback(address)).ToList();
         if (open.Count == 0) return null;
         return $"{AuthSettings.Section}:Mode is none (no sign-in: everyone who can reach the app may do everything), but the app would listen on {string.Join(", ", open)}, which is not loopback. " +
-               $"Set {AuthSettings.Section}:Mode to local (environment variable TempBalance__Auth__Mode=local; first admin from TempBalance__Auth__AdminEmail and TempBalance__Auth__AdminPassword, or a set-up link in the log) or to oidc, or listen on 127.0.0.1 only.";
+               $"Set {AuthSettings.Section}:Mode to local (environment variable TempBalance__Auth__Mode=local; first admin from TempBalance__Auth__AdminEmail and TempBalance__Auth__AdminPassword, or a set-up link in the log) or to oidc, or listen on the loopback address only (--urls http://localhost:5000).";
     }
 
     public static IEnumerable<string> ListenAddresses(IConfiguration configuration)
