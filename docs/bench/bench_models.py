@@ -39,16 +39,18 @@ class Block(nn.Module):
 
 
 class ResNet18(nn.Module):
-    def __init__(self, channels=3, classes=100):
+    """width: the first stage's channels (64 in the paper; the C# model's 64 x its width factor, rounded)."""
+
+    def __init__(self, channels=3, classes=100, width=64):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels, 64, 3, 1, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(64)
-        layers, cin = [], 64
-        for cout, stride in [(64, 1), (128, 2), (256, 2), (512, 2)]:
+        self.conv1 = nn.Conv2d(channels, width, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        layers, cin = [], width
+        for cout, stride in [(width, 1), (2 * width, 2), (4 * width, 2), (8 * width, 2)]:
             layers.append(nn.Sequential(Block(cin, cout, stride), Block(cout, cout, 1)))
             cin = cout
         self.layer1, self.layer2, self.layer3, self.layer4 = layers
-        self.linear = nn.Linear(512, classes)
+        self.linear = nn.Linear(8 * width, classes)
 
     def forward(self, x):
         h = F.relu(self.bn1(self.conv1(x)))

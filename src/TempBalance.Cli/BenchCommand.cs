@@ -21,6 +21,7 @@ public static class BenchCommand
         CreateEsd(),
         BenchTrainCommand.Create(),
         BenchDiagnoseCommand.Create(),
+        BenchOptimizersCommand.Create(),
     };
 
     static string Seconds(double s) => s.ToString("F3", CultureInfo.InvariantCulture);

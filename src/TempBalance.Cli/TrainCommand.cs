@@ -3,6 +3,7 @@ using System.Text.Json;
 using Spectre.Console;
 using TempBalance.Core.Data;
 using TempBalance.Core.Models;
+using TempBalance.Core.Optimizers;
 using TempBalance.Core.Scheduling;
 using TempBalance.Core.Training;
 using TorchSharp;
@@ -32,6 +33,7 @@ public static class TrainCommand
         var snr = new Option<double>("--snr") { Description = "Spectral-norm regulariser coefficient sg (0: off)." };
         var snrIterations = new Option<int>("--snr-iterations") { Description = "SNR power iterations per step.", DefaultValueFactory = _ => new SnrOptions().PowerIterations };
         var lookahead = new Option<string>("--lookahead") { Description = "Lookahead K,ALPHA around the optimizer (e.g. 10,0.8), or off." };
+        var lookaheadSync = new Option<string>("--lookahead-sync") { Description = "Lookahead's sync: paper (after steps K, 2K, ...) or torch-optimizer (after steps 1, K + 1, ..., as the reference ran it). Default: the preset's, else paper." };
         var lawnFree = new Option<int?>("--lawn-free-epochs") { Description = "LAWN: train E epochs free, then hold the final layers' weight norms (omit: the preset's; -1: off)." };
         var withTb = new Option<bool>("--tempbalance") { Description = "Turn TempBalance's layer-wise learning rates on, on any optimizer." };
         var withoutTb = new Option<bool>("--no-tempbalance") { Description = "Turn TempBalance off (every layer follows the global rate)." };
@@ -71,7 +73,7 @@ public static class TrainCommand
         {
             model, dataset, method, epochs, batchSize, lr, momentum, weightDecay, seed, schedule, warmup, device, width,
             noAugment, subset, fullTestSet, output, resume, threads, dataRoot, download,
-            optimizer, betas, eps, trust, sgdrT0, sgdrTMult, snr, snrIterations, lookahead, lawnFree, withTb, withoutTb,
+            optimizer, betas, eps, trust, sgdrT0, sgdrTMult, snr, snrIterations, lookahead, lookaheadSync, lawnFree, withTb, withoutTb,
             tbFit, tbAssign, tbMetric, tbMin, tbMax, tbXminPos, tbConvNorm, tbEigsThresh, tbEvery, tbFilter, tbReferenceTies, tbFloat32, tbPeakBound,
         };
         command.SetAction(parse =>
@@ -176,8 +178,15 @@ public static class TrainCommand
                     var text = parse.GetValue(lookahead)!;
                     if (text.Equals("off", StringComparison.OrdinalIgnoreCase)) config = config with { Lookahead = null };
                     else if (ParseNumbers(text, 2) is [var k, var alpha] && k == Math.Floor(k) && k is >= 1 and <= int.MaxValue)
-                        config = config with { Lookahead = new LookaheadOptions { K = (int)k, Alpha = alpha } };
+                        config = config with { Lookahead = (config.Lookahead ?? new LookaheadOptions()) with { K = (int)k, Alpha = alpha } };
                     else problems.Add(new ConfigError("lookahead", $"--lookahead takes K,ALPHA with a whole K, such as 10,0.8, or off (got '{text}')."));
+                }
+                if (Given(lookaheadSync))
+                {
+                    var sync = ParseEnum<LookaheadSync>(parse.GetValue(lookaheadSync)!, "lookahead.sync", problems);
+                    if (config.Lookahead is null)
+                        problems.Add(new ConfigError("lookahead.sync", "--lookahead-sync needs a Lookahead: the lookahead preset or --lookahead K,ALPHA."));
+                    else config = config with { Lookahead = config.Lookahead with { Sync = sync } };
                 }
                 if (Given(lawnFree)) config = config with { Lawn = parse.GetValue(lawnFree) is int e and >= 0 ? new LawnOptions { FreeEpochs = e } : null };
                 if (parse.GetValue(withTb) && parse.GetValue(withoutTb))

@@ -58,6 +58,7 @@ builder.Services.AddRunCreationRateLimit();
 builder.Services.AddOpenApi();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.Services.AddQuickStop();
 
 WebApplication app;
 try
@@ -77,6 +78,7 @@ try
     }
 
     await database.MigrateAsync(app.Logger);
+    await HyperparameterBackfill.RunAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<TempBalanceDbContext>>());
     await app.Services.GetRequiredService<FirstAdmin>().EnsureAsync();
     await app.Services.GetRequiredService<RunLifecycle>().RecoverAsync();
     // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
@@ -90,6 +92,7 @@ catch (Exception e) when (StartupChecks.Describe(e, builder.Configuration) is { 
 
 var settings = app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>();
 
+app.UseRefusalWhileStopping();
 app.UseTempBalanceForwardedHeaders();
 app.UseMiddleware<SecurityHeaders>();
 // API errors are problem+json in every environment: exceptions (ApiExceptionHandler) and bodiless status codes

@@ -29,6 +29,12 @@ public sealed class TempBalanceWebOptions
     /// <summary>How long stopping the app waits for a training job to reach a batch boundary and stop cleanly.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How long stopping the app lets open connections (browser tabs, API requests) finish before it drops them
+    /// (<see cref="QuickStop"/>); browsers reconnect to the next start.
+    /// </summary>
+    public TimeSpan ConnectionDrainTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     public HangfireDashboardOptions Hangfire { get; set; } = new();
 
     public RunLimits Limits { get; set; } = new();

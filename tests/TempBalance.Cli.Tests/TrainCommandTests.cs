@@ -92,6 +92,27 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Theory]
+    [InlineData("lookahead", "torchOptimizer", "--method", "lookahead", "--lookahead", "5,0.5")]
+    [InlineData("custom", "paper", "--method", "custom", "--lookahead", "5,0.5")]
+    [InlineData("lookahead", "paper", "--method", "lookahead", "--lookahead", "5,0.5", "--lookahead-sync", "paper")]
+    public void Lookahead_flags_change_k_and_alpha_and_keep_the_sync_unless_told(string name, string sync, params string[] recipe)
+    {
+        var outDir = Path.Combine(root, "lookahead");
+        var result = CliRunner.Run(["train", "--model", "smallcnn", "--dataset", "synthetic", "--subset", "128", "--epochs", "1",
+            "--device", "cpu", "--threads", "1", "--data-root", root, "--out", outDir, .. recipe]);
+        Assert.True(result.ExitCode == 0, result.Stdout + result.Stderr);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var config = json.RootElement.GetProperty("config");
+        Assert.Equal(name, config.GetProperty("method").GetString());
+        var lookahead = config.GetProperty("lookahead");
+        Assert.Equal(5, lookahead.GetProperty("k").GetInt32());
+        Assert.Equal(0.5, lookahead.GetProperty("alpha").GetDouble());
+        Assert.Equal(sync, lookahead.GetProperty("sync").GetString());
+    }
+
+    [Theory]
+    [InlineData("--lookahead-sync", "paper", "lookahead.sync", "needs a Lookahead")]
+    [InlineData("--method", "lookahead", "--lookahead-sync", "later", "lookahead.sync", "torchoptimizer")]
     [InlineData("--method", "sgdsnr", "method", "tb+snr")]
     [InlineData("--optimizer", "rmsprop", "optimizer.kind", "lamb")]
     [InlineData("--method", "lawn-sgd", "--lawn-free-epochs", "2", "lawn.freeEpochs", "fewer than the run's 2 epochs")]

@@ -24,12 +24,26 @@ public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixt
         Assert.Contains(assets, a => a.StartsWith("_content/MudBlazor/MudBlazor.min.", StringComparison.Ordinal) && a.EndsWith(".js", StringComparison.Ordinal));
         Assert.Contains("_framework/blazor.web.js", assets);
         Assert.Contains("js/plotly-preload.js", assets);
+        Assert.Contains("favicon.svg", assets);
+        Assert.Contains("favicon.ico", assets);
         foreach (var asset in assets.Append("_content/Plotly.Blazor/plotly-interop-7.2.0.js"))
         {
             using var response = await app.Client.GetAsync(asset);
             Assert.True(response.StatusCode == HttpStatusCode.OK, $"GET /{asset} answered {(int)response.StatusCode}");
             Assert.True((await response.Content.ReadAsByteArrayAsync()).Length > 100, $"/{asset} is empty");
         }
+    }
+
+    [Fact]
+    public async Task The_favicon_is_served_where_browsers_ask_for_it_unprompted()
+    {
+        // Pages without the app's <link rel="icon"> (Hangfire's dashboard, the API reference) make browsers ask /favicon.ico.
+        using var response = await app.Client.GetAsync("/favicon.ico");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var icon = await response.Content.ReadAsByteArrayAsync();
+        Assert.Equal(new byte[] { 0, 0, 1, 0 }, icon[..4]); // the ICO header
+        using var svg = await app.Client.GetAsync("/favicon.svg");
+        Assert.Equal("image/svg+xml", svg.Content.Headers.ContentType?.MediaType);
     }
 
     [Fact]
@@ -60,39 +74,78 @@ public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixt
 }
 
 /// <summary>One Production process for all of <see cref="ProductionStartTests"/>, started from the web project's build output.</summary>
-public sealed partial class ProductionApp : IAsyncLifetime
+public sealed class ProductionApp : IAsyncLifetime
 {
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
-    Process? _app;
+    AppProcess? _app;
+
+    public HttpClient Client => _app!.Client;
+
+    public async Task InitializeAsync() => _app = await AppProcess.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null) await _app.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// The web app as scripts/start.sh runs it: `dotnet TempBalance.Web.dll` from the web project's build output, in
+/// the Production environment, on a free loopback port and a data directory of its own (deleted afterwards).
+/// </summary>
+public sealed partial class AppProcess : IAsyncDisposable
+{
+    readonly string _dataDirectory;
     readonly StringBuilder _errors = new();
+
+    AppProcess(Process process, string dataDirectory)
+    {
+        Process = process;
+        _dataDirectory = dataDirectory;
+    }
+
+    public Process Process { get; }
 
     public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
-    public async Task InitializeAsync()
+    /// <summary>What the app wrote to its standard error so far (for assertion messages).</summary>
+    public string Errors
+    {
+        get { lock (_errors) return _errors.ToString(); }
+    }
+
+    /// <summary>Starts the app and returns once it serves: Kestrel has logged its port and /health answers.</summary>
+    public static async Task<AppProcess> StartAsync()
     {
         // This test assembly runs from tests/TempBalance.Web.Tests/bin/<Configuration>/net10.0/; the web project
         // was built to src/TempBalance.Web/bin/<Configuration>/net10.0/ with the same configuration.
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var configuration = output.Parent!.Name;
-        var app = Path.Combine(BrowserFixture.RepositoryRoot(), "src", "TempBalance.Web", "bin", configuration, output.Name, "TempBalance.Web.dll");
-        Assert.True(File.Exists(app), $"The web app's build output is missing: {app}");
+        var dll = Path.Combine(BrowserFixture.RepositoryRoot(), "src", "TempBalance.Web", "bin", configuration, output.Name, "TempBalance.Web.dll");
+        Assert.True(File.Exists(dll), $"The web app's build output is missing: {dll}");
 
+        var dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { app, "--urls", "http://127.0.0.1:0", $"--TempBalance:DataDirectory={_dataDirectory}" },
+            ArgumentList = { dll, "--urls", "http://127.0.0.1:0", $"--TempBalance:DataDirectory={dataDirectory}" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = _dataDirectory,
+            WorkingDirectory = dataDirectory,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        _app = Process.Start(start)!;
-        _app.ErrorDataReceived += (_, e) => { lock (_errors) _errors.AppendLine(e.Data); };
-        _app.BeginErrorReadLine();
+        var app = new AppProcess(Process.Start(start)!, dataDirectory);
+        await app.WaitUntilServingAsync();
+        return app;
+    }
+
+    async Task WaitUntilServingAsync()
+    {
+        Process.ErrorDataReceived += (_, e) => { lock (_errors) _errors.AppendLine(e.Data); };
+        Process.BeginErrorReadLine();
 
         // Kestrel logs the port it bound; the app is serving once it has.
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        while (await _app.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        while (await Process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             if (ListeningOn().Match(line) is { Success: true } match)
             {
@@ -100,23 +153,51 @@ public sealed partial class ProductionApp : IAsyncLifetime
                 break;
             }
         }
-        Assert.True(Client.BaseAddress is not null, $"The app did not start: {_errors}");
+        Assert.True(Client.BaseAddress is not null, $"The app did not start: {Errors}");
         // Keep draining its log, so the app never blocks on a full pipe.
         _ = Task.Run(async () =>
         {
-            while (await _app.StandardOutput.ReadLineAsync() is not null) { }
+            while (await Process.StandardOutput.ReadLineAsync() is not null) { }
         });
+        while (true)
+        {
+            try
+            {
+                if (await Client.GetStringAsync("/health", timeout.Token) == "Healthy") return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100, timeout.Token);
+        }
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Sends SIGTERM, as `docker stop`, systemd and Ctrl+C in a terminal do, and returns how long the app took to exit.</summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan patience)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            await kill.WaitForExitAsync();
+        using var timeout = new CancellationTokenSource(patience);
+        try
+        {
+            await Process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        return clock.Elapsed;
+    }
+
+    public async ValueTask DisposeAsync()
     {
         Client.Dispose();
-        if (_app is { HasExited: false })
+        if (!Process.HasExited)
         {
-            _app.Kill(entireProcessTree: true);
-            await _app.WaitForExitAsync();
+            Process.Kill(entireProcessTree: true);
+            await Process.WaitForExitAsync();
         }
-        _app?.Dispose();
+        Process.Dispose();
         TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
     }
 

@@ -7,7 +7,7 @@ namespace TempBalance.Core.Models;
 public static class ModelFactory
 {
     public static IReadOnlyList<string> Names { get; } =
-        ["mlp", "mlp-tanh", "smallcnn", "resnet18", "resnet34", "vgg11", "vgg16", "vgg19", "wrn16-8", "wrn28-10"];
+        ["mlp", "mlp-tanh", "smallcnn", "resnet18", "resnet34", "vgg11", "vgg16", "vgg19", "wrn16-8", "wrn28-6", "wrn28-10"];
 
     public static bool Exists(string name) => Names.Contains(name.ToLowerInvariant());
 
@@ -23,7 +23,7 @@ public static class ModelFactory
             "mlp" or "mlp-tanh" => 1,
             "smallcnn" => 4,
             "resnet18" or "resnet34" => 8,
-            "wrn16-8" or "wrn28-10" => 4,
+            "wrn16-8" or "wrn28-6" or "wrn28-10" => 4,
             "vgg11" or "vgg16" or "vgg19" => 32,
             _ => 1,
         };
@@ -44,7 +44,7 @@ public static class ModelFactory
         "vgg16" => 14,
         "vgg19" => 17,
         "wrn16-8" => 17,
-        "wrn28-10" => 29,
+        "wrn28-6" or "wrn28-10" => 29,
         _ => throw new ArgumentException($"Unknown model '{name}'. Choose one of: {string.Join(", ", Names)}."),
     };
 
@@ -62,8 +62,10 @@ public static class ModelFactory
             "vgg11" => new Vgg(11, classes, inputChannels, widthFactor),
             "vgg16" => new Vgg(16, classes, inputChannels, widthFactor),
             "vgg19" => new Vgg(19, classes, inputChannels, widthFactor),
-            "wrn16-8" => new WideResNet(16, 8, classes, inputChannels),
-            "wrn28-10" => new WideResNet(28, 10, classes, inputChannels),
+            "wrn16-8" => new WideResNet(16, 8, classes, inputChannels, widthFactor),
+            // The paper's TinyImageNet model.
+            "wrn28-6" => new WideResNet(28, 6, classes, inputChannels, widthFactor),
+            "wrn28-10" => new WideResNet(28, 10, classes, inputChannels, widthFactor),
             _ => throw new ArgumentException($"Unknown model '{name}'. Choose one of: {string.Join(", ", Names)}."),
         };
     }

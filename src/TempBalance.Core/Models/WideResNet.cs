@@ -7,7 +7,10 @@ namespace TempBalance.Core.Models;
 /// <summary>
 /// Pre-activation WideResNet-depth-k (depth = 6n + 4): a 3x3 stem, three stages of n blocks
 /// (BN, ReLU, conv, BN, ReLU, conv, with a 1x1 conv shortcut where the shape changes), a final BN and a
-/// linear classifier. Convs have biases, as in the reference.
+/// linear classifier. Convs have biases, and the final BN has momentum 0.9, as in the reference
+/// (networks/wide_resnet.py of YefanZhou/TempBalance). Momentum follows PyTorch's convention, running =
+/// (1 - momentum) running + momentum batch, so that BN's running statistics mostly follow the last batch.
+/// The width factor multiplies every stage's channels (16, 16k, 32k, 64k), as it does the other models'.
 /// </summary>
 public sealed class WideResNet : Module<Tensor, Tensor>, IHasBatchNormMap
 {
@@ -18,17 +21,21 @@ public sealed class WideResNet : Module<Tensor, Tensor>, IHasBatchNormMap
     readonly TorchSharp.Modules.BatchNorm2d bn1;
     readonly TorchSharp.Modules.Linear linear;
 
-    public WideResNet(int depth, int widenFactor, int classes, int inputChannels) : base(nameof(WideResNet))
+    /// <summary>The reference's momentum of the BN before the classifier (the blocks' BNs keep PyTorch's 0.1).</summary>
+    public const double FinalBatchNormMomentum = 0.9;
+
+    public WideResNet(int depth, int widenFactor, int classes, int inputChannels, double widthFactor = 1) : base(nameof(WideResNet))
     {
         if ((depth - 4) % 6 != 0) throw new ArgumentException($"WideResNet depth must be 6n + 4, got {depth}.", nameof(depth));
         int blocks = (depth - 4) / 6;
         int[] widths = [16, 16 * widenFactor, 32 * widenFactor, 64 * widenFactor];
+        widths = widths.Select(w => Mlp.Scale(w, widthFactor)).ToArray();
         int inPlanes = widths[0];
         conv1 = Conv2d(inputChannels, widths[0], 3, padding: 1);
         layer1 = Stage(ref inPlanes, widths[1], blocks, stride: 1);
         layer2 = Stage(ref inPlanes, widths[2], blocks, stride: 2);
         layer3 = Stage(ref inPlanes, widths[3], blocks, stride: 2);
-        bn1 = BatchNorm2d(widths[3]);
+        bn1 = BatchNorm2d(widths[3], momentum: FinalBatchNormMomentum);
         linear = Linear(widths[3], classes);
         RegisterComponents();
         // Pre-activation: a block's bnK normalises the input of its convK; the reference pairs them by name.

@@ -5,7 +5,7 @@ using Parameter = TorchSharp.Modules.Parameter;
 namespace TempBalance.Core.Optimizers;
 
 /// <summary>
-/// The norm constraint of LAWN (Logit Attenuating Weight Normalization, arXiv 2108.05839; docs/methods-lawn.md):
+/// The norm constraint of LAWN (Logit Attenuating Weight Normalization, arXiv 2108.05839; docs/methods.md, section 8):
 /// after the free phase, each layer of the final homogeneous sub-network keeps the norm it had at the switch.
 /// Parameters are grouped by the module that owns them (the dotted name up to the last '.'), so a layer's
 /// weight and bias share one norm, the Euclidean norm of both together: scaling that pair scales the logits

@@ -9,7 +9,7 @@ namespace TempBalance.Core.Optimizers;
 /// normalisation or non-homogeneous activation. ReLU, max-pool, average-pool and flatten are positively
 /// homogeneous, so with the activations entering these layers held fixed, scaling the layers' weights
 /// (biases zero) by c scales the logits by c to the power of the layer count. Biases are constrained with
-/// their layer's weights (one norm per layer, see <see cref="LawnConstraint"/>). docs/methods-lawn.md justifies each row.
+/// their layer's weights (one norm per layer, see <see cref="LawnConstraint"/>). docs/methods.md (section 8) justifies each row.
 /// </summary>
 public static class LawnLayers
 {
@@ -27,7 +27,7 @@ public static class LawnLayers
         // BatchNorm after every conv; then ReLU, max-pool, average pooling and the classifier.
         "vgg11" or "vgg16" or "vgg19" => ["linear"],
         // The final BatchNorm, ReLU and average pooling precede the classifier.
-        "wrn16-8" or "wrn28-10" => ["linear"],
+        "wrn16-8" or "wrn28-6" or "wrn28-10" => ["linear"],
         _ => throw new ArgumentException($"Unknown model '{modelName}'. Choose one of: {string.Join(", ", ModelFactory.Names)}.", nameof(modelName)),
     };
 

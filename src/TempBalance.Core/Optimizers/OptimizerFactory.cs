@@ -10,36 +10,36 @@ namespace TempBalance.Core.Optimizers;
 /// </summary>
 public static class OptimizerFactory
 {
-    /// <summary>torch.optim.SGD (TorchSharp's): d ← g + weight_decay·w; b ← momentum·b + d (b starts as d);
-    /// w ← w − lr·b. Dampening 0, no Nesterov.</summary>
+    /// <summary>torch.optim.SGD: d ← g + weight_decay·w; b ← momentum·b + d (b starts as d); w ← w − lr·b. Dampening 0,
+    /// no Nesterov. A TorchSharp SGD that steps with libtorch's fused kernel (<see cref="Fused.SGD"/>).</summary>
     public static OptimizerHelper Sgd(IReadOnlyList<(IReadOnlyList<Parameter> Parameters, double LearningRate)> groups,
         double momentum = 0, double weightDecay = 0)
     {
         CheckRates(groups);
-        return new SGD(
+        return new Fused.SGD(
             groups.Select(g => new SGD.ParamGroup(g.Parameters, g.LearningRate, momentum, dampening: 0, weightDecay, nesterov: false)).ToList(),
             DefaultRate(groups), momentum, dampening: 0, weightDecay, nesterov: false);
     }
 
-    /// <summary>torch.optim.Adam (TorchSharp's), L2 weight decay added to the gradient, amsgrad off.</summary>
+    /// <summary>torch.optim.Adam, L2 weight decay added to the gradient, amsgrad off; fused kernel (<see cref="Fused.Adam"/>).</summary>
     public static OptimizerHelper Adam(IReadOnlyList<(IReadOnlyList<Parameter> Parameters, double LearningRate)> groups,
         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0)
     {
         CheckRates(groups);
-        return new Adam(
+        return new Fused.Adam(
             groups.Select(g => new Adam.ParamGroup(g.Parameters, g.LearningRate, beta1, beta2, eps, weightDecay, amsgrad: false)).ToList(),
-            DefaultRate(groups), beta1, beta2, eps, weightDecay, amsgrad: false);
+            DefaultRate(groups), beta1, beta2, eps, weightDecay);
     }
 
-    /// <summary>torch.optim.AdamW (TorchSharp's), decoupled weight decay w ← w·(1 − lr·weight_decay) before the
-    /// Adam step, amsgrad off. The weight decay default is PyTorch's 0.01.</summary>
+    /// <summary>torch.optim.AdamW, decoupled weight decay w ← w·(1 − lr·weight_decay) before the Adam step, amsgrad off;
+    /// fused kernel (<see cref="Fused.AdamW"/>). The weight decay default is PyTorch's 0.01.</summary>
     public static OptimizerHelper AdamW(IReadOnlyList<(IReadOnlyList<Parameter> Parameters, double LearningRate)> groups,
         double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8, double weightDecay = 0.01)
     {
         CheckRates(groups);
-        return new AdamW(
+        return new Fused.AdamW(
             groups.Select(g => new AdamW.ParamGroup(g.Parameters, g.LearningRate, beta1, beta2, eps, weightDecay, amsgrad: false)).ToList(),
-            DefaultRate(groups), beta1, beta2, eps, weightDecay, amsgrad: false);
+            DefaultRate(groups), beta1, beta2, eps, weightDecay);
     }
 
     /// <summary><see cref="Optimizers.Sgdp"/>, defaults as the adamp package (main_tb.py passes momentum 0.9).</summary>

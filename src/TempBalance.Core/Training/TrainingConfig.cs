@@ -45,7 +45,7 @@ public sealed record TrainingConfig
     /// <summary>With a <see cref="Subset"/>, still evaluate on the whole test set.</summary>
     public bool KeepFullTestSet { get; init; }
 
-    /// <summary>Multiplies channel widths of the ResNets (1 = the paper's 64 base channels).</summary>
+    /// <summary>Multiplies every model's channel widths and hidden sizes (1 = the paper's: 64 base channels for the ResNets, 16/16k/32k/64k for WRN-d-k).</summary>
     public double WidthFactor { get; init; } = 1.0;
 
     /// <summary>Random crop with padding and horizontal flip (32x32 colour datasets).</summary>

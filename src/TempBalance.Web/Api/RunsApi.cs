@@ -22,7 +22,25 @@ public static class RunsApi
             .AddEndpointFilter(async (context, next) => AsProblemJson(await next(context)));
 
         api.MapGet("/runs", ListRuns)
-            .WithSummary("A page of runs, filtered and sorted on the server");
+            .WithSummary("A page of runs, filtered and sorted on the server")
+            .WithDescription("Besides the parameters below, each hyperparameter key filters on that setting: "
+                + string.Join(", ", Hyperparameters.All.Select(h => h.Key))
+                + ", e.g. ?lr=0.01,0.05&optimizer=sgd&subset=none. A run passes when it has one of the listed values, or lies in a range a..b (either end open).")
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                operation.Parameters ??= [];
+                foreach (var hyperparameter in Hyperparameters.All)
+                {
+                    operation.Parameters.Add(new Microsoft.OpenApi.OpenApiParameter
+                    {
+                        Name = hyperparameter.Key,
+                        In = Microsoft.OpenApi.ParameterLocation.Query,
+                        Description = $"{hyperparameter.Description} Filter: {hyperparameter.FilterSyntax}.",
+                        Schema = new Microsoft.OpenApi.OpenApiSchema { Type = Microsoft.OpenApi.JsonSchemaType.String },
+                    });
+                }
+                return Task.CompletedTask;
+            });
         api.MapPost("/runs", CreateRuns)
             .RequireAuthorization(Roles.CanCreate)
             .Accepts<NewRunRequest>("application/json")
@@ -65,7 +83,7 @@ public static class RunsApi
     }
 
     static async Task<Results<Ok<RunPage>, ValidationProblem>> ListRuns(
-        RunService runs, CancellationToken cancellationToken,
+        HttpRequest request, RunService runs, CancellationToken cancellationToken,
         int page = 1, int pageSize = 25, string? sort = null, bool desc = true, string? status = null,
         string? method = null, string? model = null, string? dataset = null, string? search = null, string? tag = null,
         Guid? group = null, string? archived = null)
@@ -85,6 +103,15 @@ public static class RunsApi
         var archivedFilter = ArchivedFilter.Exclude;
         if (archived is not null && !(Enum.TryParse(archived, ignoreCase: true, out archivedFilter) && Enum.IsDefined(archivedFilter) && !int.TryParse(archived, out _)))
             errors["archived"] = [$"Unknown value '{archived}'. Choose one of: exclude (default), include, only."];
+        var filters = new List<HyperparameterFilter>();
+        foreach (var hyperparameter in Hyperparameters.All)
+        {
+            // The same key twice (?lr=0.01&lr=0.05) means either value, as "0.01,0.05" does; a range stands alone.
+            var given = request.Query.FirstOrDefault(q => string.Equals(q.Key, hyperparameter.Key, StringComparison.OrdinalIgnoreCase)).Value;
+            if (given.Count == 0) continue;
+            if (hyperparameter.Parse(string.Join(",", given.Where(v => v is not null)), out var error) is { } filter) filters.Add(filter);
+            else errors[hyperparameter.Key] = [error!];
+        }
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var query = new RunQuery
@@ -101,6 +128,7 @@ public static class RunsApi
             Search = search,
             Tag = tag,
             GroupId = group,
+            Filters = filters,
         };
         return TypedResults.Ok(await runs.ListAsync(query, cancellationToken));
     }

@@ -40,6 +40,25 @@ public sealed class Run
     public int Seed { get; set; }
     public int Epochs { get; set; }
 
+    // Hyperparameters the runs table sorts and filters on, copied out of the config (Runs/Hyperparameters.cs
+    // says which and how). Null where the setting does not apply (s1 without TempBalance, momentum with Adam),
+    // and on rows of older versions until the start-up backfill (HyperparameterColumns) has filled them.
+    public double? Lr { get; set; }
+    public int? BatchSize { get; set; }
+    public double? Momentum { get; set; }
+    public double? WeightDecay { get; set; }
+    public string? Optimizer { get; set; }
+    public string? Schedule { get; set; }
+    public int? WarmupEpochs { get; set; }
+    public double? TbMinRatio { get; set; }
+    public double? TbMaxRatio { get; set; }
+    public double? SnrCoefficient { get; set; }
+    public double? WidthFactor { get; set; }
+    public int? Subset { get; set; }
+
+    /// <summary>False on rows of versions before the hyperparameter columns, until the start-up backfill fills them.</summary>
+    public bool HyperparametersCopied { get; set; }
+
     public RunStatus Status { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime? StartedAt { get; set; }
@@ -87,18 +106,23 @@ public sealed class Run
     public TrainingConfig Config => RunJson.DeserializeConfig(ConfigJson);
 
     /// <summary>A new row for this config, with the columns the runs list filters and sorts on copied out of it.</summary>
-    public static Run For(TrainingConfig config, RunStatus status, DateTime createdAt) => new()
+    public static Run For(TrainingConfig config, RunStatus status, DateTime createdAt)
     {
-        Name = DefaultName(config),
-        ConfigJson = RunJson.SerializeConfig(config),
-        Method = RecipePresets.NameOf(config),
-        Model = config.Model.Trim().ToLowerInvariant(),
-        Dataset = config.Dataset.Trim().ToLowerInvariant(),
-        Seed = config.Seed,
-        Epochs = config.Epochs,
-        Status = status,
-        CreatedAt = createdAt,
-    };
+        var run = new Run
+        {
+            Name = DefaultName(config),
+            ConfigJson = RunJson.SerializeConfig(config),
+            Method = RecipePresets.NameOf(config),
+            Model = config.Model.Trim().ToLowerInvariant(),
+            Dataset = config.Dataset.Trim().ToLowerInvariant(),
+            Seed = config.Seed,
+            Epochs = config.Epochs,
+            Status = status,
+            CreatedAt = createdAt,
+        };
+        Runs.Hyperparameters.CopyColumns(config, run);
+        return run;
+    }
 
     public const int MaxNameLength = 200;
 

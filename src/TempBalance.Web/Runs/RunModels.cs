@@ -38,7 +38,15 @@ public sealed record CreateRunsResult(IReadOnlyDictionary<string, string[]> Erro
 
 public enum ArchivedFilter { Exclude, Include, Only }
 
-public enum RunSort { Created, Status, Method, Model, Dataset, BestAccuracy, FinalAccuracy, Epochs, Id }
+/// <summary>
+/// What the runs list sorts by. The members after <see cref="Name"/> are <see cref="Hyperparameters"/> (their
+/// camelCase names are the hyperparameters' keys); runs without the value come last either way.
+/// </summary>
+public enum RunSort
+{
+    Created, Status, Method, Model, Dataset, BestAccuracy, FinalAccuracy, Epochs, Id, Name,
+    Lr, BatchSize, Momentum, WeightDecay, Optimizer, Schedule, WarmupEpochs, S1, S2, Snr, WidthFactor, Subset, Seed,
+}
 
 /// <summary>A page request for the runs list. Page is 1-based.</summary>
 public sealed record RunQuery
@@ -60,6 +68,9 @@ public sealed record RunQuery
 
     /// <summary>Archived runs are left out unless asked for.</summary>
     public ArchivedFilter Archived { get; init; } = ArchivedFilter.Exclude;
+
+    /// <summary>Filters on <see cref="Hyperparameters"/>, all of which a run must pass.</summary>
+    public IReadOnlyList<HyperparameterFilter>? Filters { get; init; }
 
     public const int MaxPageSize = 500;
 }
@@ -87,7 +98,12 @@ public sealed record RunSummary(
     DateTime? FinishedAt,
     RunProgress? Progress,
     string? ErrorMessage,
-    DateTime? ArchivedAt = null);
+    DateTime? ArchivedAt = null,
+    TrainingConfig? Config = null)
+{
+    /// <summary>The recipe in words ("TB (×0.5–×1.5) on SGD, cosine"), as the method column's tooltip and Compare's groups read it.</summary>
+    public string? Recipe => Config is null ? null : RecipeText.Describe(Config);
+}
 
 /// <summary>
 /// Where a running run is inside its current epoch, as of its last heartbeat or batch message, and what it is doing

@@ -122,7 +122,7 @@ public sealed class RunService(
             .Take(pageSize)
             .Select(SummaryProjection)
             .ToListAsync(cancellationToken);
-        return new RunPage(rows, total, page, pageSize);
+        return new RunPage(await WithConfigsAsync(db, rows, cancellationToken), total, page, pageSize);
     }
 
     static IQueryable<Run> Filter(IQueryable<Run> runs, RunQuery query)
@@ -143,6 +143,9 @@ public sealed class RunService(
         if (!string.IsNullOrWhiteSpace(query.Dataset)) { var d = query.Dataset.Trim().ToLowerInvariant(); runs = runs.Where(r => r.Dataset == d); }
         if (!string.IsNullOrWhiteSpace(query.Tag)) { var t = query.Tag.Trim(); runs = runs.Where(r => r.Tags.Contains(t)); }
         if (query.GroupId is { } groupId) runs = runs.Where(r => r.GroupId == groupId);
+        foreach (var filter in query.Filters ?? [])
+            runs = (Hyperparameters.Find(filter.Key) ?? throw new ArgumentException($"Unknown hyperparameter '{filter.Key}'.", nameof(query)))
+                .Where(runs, filter);
         if (!string.IsNullOrWhiteSpace(query.Search))
         {
             var s = query.Search.Trim().ToLowerInvariant();
@@ -157,6 +160,18 @@ public sealed class RunService(
         return runs;
     }
 
+    /// <summary>
+    /// The values of one hyperparameter among the runs that pass the query's other filters (the filter menu of the
+    /// runs table offers these); null for an unknown key.
+    /// </summary>
+    public async Task<IReadOnlyList<string>?> HyperparameterValuesAsync(string key, RunQuery query, CancellationToken cancellationToken = default)
+    {
+        if (Hyperparameters.Find(key) is not { } hyperparameter) return null;
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        var others = query with { Filters = query.Filters?.Where(f => !string.Equals(f.Key, hyperparameter.Key, StringComparison.OrdinalIgnoreCase)).ToList() };
+        return await hyperparameter.DistinctValuesAsync(Filter(db.Runs.AsNoTracking(), others), cancellationToken);
+    }
+
     static IQueryable<Run> Sort(IQueryable<Run> runs, RunSort sort, bool desc) => sort switch
     {
         RunSort.Status => desc ? runs.OrderByDescending(r => r.Status).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Status).ThenBy(r => r.Id),
@@ -167,8 +182,22 @@ public sealed class RunService(
         RunSort.FinalAccuracy => desc ? runs.OrderByDescending(r => r.FinalTestAccuracy).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.FinalTestAccuracy).ThenBy(r => r.Id),
         RunSort.Epochs => desc ? runs.OrderByDescending(r => r.Epochs).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Epochs).ThenBy(r => r.Id),
         RunSort.Id => desc ? runs.OrderByDescending(r => r.Id) : runs.OrderBy(r => r.Id),
+        RunSort.Name => desc ? runs.OrderByDescending(r => r.Name).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.Name).ThenBy(r => r.Id),
+        _ when Hyperparameters.All.FirstOrDefault(h => h.Sort == sort) is { } hyperparameter => hyperparameter.OrderBy(runs, desc),
         _ => desc ? runs.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id) : runs.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id),
     };
+
+    /// <summary>
+    /// The rows with their configs, read in a second query by id: a sort over every matching run then moves only
+    /// the small summary columns, not each run's config JSON (measured: docs/benchmarks.md, runs page).
+    /// </summary>
+    static async Task<IReadOnlyList<RunSummary>> WithConfigsAsync(TempBalanceDbContext db, List<RunSummary> rows, CancellationToken cancellationToken)
+    {
+        var ids = rows.Select(r => r.Id).ToList();
+        var configs = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id))
+            .Select(r => new { r.Id, r.ConfigJson }).ToDictionaryAsync(r => r.Id, r => r.ConfigJson, cancellationToken);
+        return rows.Select(r => configs.TryGetValue(r.Id, out var json) ? r with { Config = RunJson.DeserializeConfig(json) } : r).ToList();
+    }
 
     static readonly System.Linq.Expressions.Expression<Func<Run, RunSummary>> SummaryProjection = r => new RunSummary(
         r.Id, r.Name, r.Status, r.Method, r.Model, r.Dataset, r.Seed, r.Epochs, r.CompletedEpochs,
@@ -178,9 +207,12 @@ public sealed class RunService(
             ? new RunProgress(r.ProgressEpoch.Value, r.ProgressBatch.Value, r.BatchesPerEpoch.Value, r.EtaSeconds, r.Phase)
             : null,
         r.ErrorMessage,
-        r.ArchivedAt);
+        r.ArchivedAt,
+        null);
 
-    static readonly Func<Run, RunSummary> ToSummary = SummaryProjection.Compile();
+    static RunSummary ToSummary(Run run) => SummaryOf(run) with { Config = run.Config };
+
+    static readonly Func<Run, RunSummary> SummaryOf = SummaryProjection.Compile();
 
     public async Task<RunDetails?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
@@ -198,7 +230,7 @@ public sealed class RunService(
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var rows = await db.Runs.AsNoTracking().Where(r => ids.Contains(r.Id)).Select(SummaryProjection).ToListAsync(cancellationToken);
-        var byId = rows.ToDictionary(r => r.Id);
+        var byId = (await WithConfigsAsync(db, rows, cancellationToken)).ToDictionary(r => r.Id);
         return ids.Where(byId.ContainsKey).Select(id => byId[id]).ToList();
     }
 

@@ -19,10 +19,11 @@ public class ModelFactoryTests
     [InlineData("vgg16", 3, 32)]
     [InlineData("vgg19", 3, 64)]
     [InlineData("wrn16-8", 3, 32)]
+    [InlineData("wrn28-6", 3, 64)]
     public void Every_model_maps_a_batch_of_images_to_class_scores_and_has_its_declared_layer_count(string name, int channels, int size)
     {
         using var scope = NewDisposeScope();
-        using var model = ModelFactory.Create(name, classes: 7, channels, size, widthFactor: name.StartsWith("wrn") ? 1 : 0.25);
+        using var model = ModelFactory.Create(name, classes: 7, channels, size, widthFactor: 0.25);
         model.eval();
         using var noGrad = no_grad();
         var logits = model.forward(randn(2, channels, size, size));
@@ -37,6 +38,58 @@ public class ModelFactoryTests
         Assert.Equal(29, EsdAnalyzer.AnalysedLayers(model).Count);
         long parameters = model.parameters().Sum(p => p.numel());
         Assert.InRange(parameters, 36_400_000, 36_600_000);
+    }
+
+    [Fact]
+    public void Wide_resnet_28_6_for_tiny_imagenet_has_the_reference_parameter_count()
+    {
+        // Wide_ResNet(28, 6, 200) of the reference's networks/wide_resnet.py, counted with PyTorch 1.13:
+        // sum(p.numel() for p in Wide_ResNet(28, 6, 200).parameters()) = 13,224,008.
+        using var model = ModelFactory.Create("wrn28-6", 200, 3, 64);
+        Assert.Equal(13_224_008, model.parameters().Sum(p => p.numel()));
+        Assert.Equal(29, EsdAnalyzer.AnalysedLayers(model).Count);
+        var linear = model.named_parameters().Single(p => p.name == "linear.weight").parameter;
+        Assert.Equal([200L, 384L], linear.shape);
+    }
+
+    [Fact]
+    public void Wide_resnet_final_batchnorm_keeps_nine_tenths_of_each_batch_as_the_reference()
+    {
+        using var scope = NewDisposeScope();
+        using var model = ModelFactory.Create("wrn16-8", 10, 3, 8, widthFactor: 0.25);
+        var modules = model.named_modules().ToDictionary(m => m.name, m => m.module);
+        var final = Assert.IsType<TorchSharp.Modules.BatchNorm2d>(modules["bn1"]);
+        var inBlock = Assert.IsType<TorchSharp.Modules.BatchNorm2d>(modules["layer1.0.bn1"]);
+        Assert.Equal(0.9, final.momentum);
+        Assert.Equal(0.1, inBlock.momentum);
+
+        // PyTorch's convention: running = (1 - momentum) running + momentum batch, from running mean 0.
+        final.train();
+        var input = randn(4, final.num_features, 3, 3, generator: new Generator(3)) + 2;
+        using (no_grad()) final.forward(input);
+        Assert.True(final.running_mean!.allclose(input.mean([0, 2, 3]) * 0.9, rtol: 1e-5, atol: 1e-6));
+    }
+
+    [Fact]
+    public void Width_factor_half_halves_every_wide_resnet_channel_count_and_keeps_the_names()
+    {
+        using var full = ModelFactory.Create("wrn16-8", 10, 3, 32);
+        using var half = ModelFactory.Create("wrn16-8", 10, 3, 32, widthFactor: 0.5);
+        var fullShapes = full.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        var halfShapes = half.named_parameters().ToDictionary(p => p.name, p => p.parameter.shape);
+        Assert.Equal(fullShapes.Keys, halfShapes.Keys);
+        foreach (var (name, shape) in fullShapes)
+        {
+            var halved = halfShapes[name];
+            if (name.EndsWith("weight", StringComparison.Ordinal) && shape.Length == 4)
+            {
+                bool stemInput = name == "conv1.weight";
+                Assert.Equal(shape[0] / 2, halved[0]);
+                Assert.Equal(stemInput ? shape[1] : shape[1] / 2, halved[1]);
+            }
+        }
+        Assert.Equal([10L, 256L], halfShapes["linear.weight"]);
+        Assert.Equal([10L, 512L], fullShapes["linear.weight"]);
     }
 
     [Fact]

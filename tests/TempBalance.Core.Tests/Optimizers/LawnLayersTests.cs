@@ -17,6 +17,7 @@ public class LawnLayersTests
         ["vgg16"] = ["linear.weight", "linear.bias"],
         ["vgg19"] = ["linear.weight", "linear.bias"],
         ["wrn16-8"] = ["linear.weight", "linear.bias"],
+        ["wrn28-6"] = ["linear.weight", "linear.bias"],
         ["wrn28-10"] = ["linear.weight", "linear.bias"],
     };
 
@@ -26,7 +27,7 @@ public class LawnLayersTests
     {
         "mlp" or "mlp-tanh" or "smallcnn" => (1, 8),
         "resnet18" or "resnet34" => (3, 8),
-        "wrn16-8" or "wrn28-10" => (3, 4),
+        "wrn16-8" or "wrn28-6" or "wrn28-10" => (3, 4),
         _ => (3, 32),
     };
 

@@ -188,4 +188,16 @@ public class TempBalanceSchedulerTests
         Assert.Throws<ArgumentException>(() => new TempBalanceScheduler(model, new TempBalanceOptions(),
             new Dictionary<string, string> { ["features.2"] = "features.0" }));
     }
+
+    [Fact]
+    public void The_reference_threshold_of_50_eigenvalues_leaves_only_the_first_wide_resnet_shortcut_untuned()
+    {
+        // docs/methods.md: the reference code today drops layers with fewer than 50 eigenvalues (eigs_thresh=50).
+        using var model = TempBalance.Core.Models.ModelFactory.Create("wrn16-8", 10, 3, 32);
+        var paper = new TempBalanceScheduler(model, new TempBalanceOptions());
+        var current = new TempBalanceScheduler(model, new TempBalanceOptions { EigsThresh = 50 });
+
+        Assert.Equal(15, paper.TunedLayers.Count);
+        Assert.Equal(["layer1.0.shortcut.0"], paper.TunedLayers.Except(current.TunedLayers));
+    }
 }

@@ -8,7 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using TempBalance.Web.Auth;
 using TempBalance.Web.Tests.Backend;
-using TempBalance.Web.Tests.Hardening;
 
 namespace TempBalance.Web.Tests.Accounts;
 
@@ -190,7 +189,7 @@ public sealed class AuthModesTests
         var data = TempBalanceAppFactory.CreateDataDirectory();
         try
         {
-            var start = await AppProcess.RunAsync(data, extraArguments: ["--urls", "http://0.0.0.0:0"]);
+            var start = await Hardening.AppProcess.RunAsync(data, extraArguments: ["--urls", "http://0.0.0.0:0"]);
             Assert.False(start.Listening, "the app served with auth mode none on 0.0.0.0");
             Assert.Equal(1, start.ExitCode);
             Assert.Contains("TempBalance:Auth:Mode is none", start.Errors, StringComparison.Ordinal);

@@ -58,7 +58,7 @@ public class DashboardBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await BrowserSteps.WaitForPoints(page, "chart-compare", trace: 0, atLeast: 3);
             await BrowserSteps.WaitForPoints(page, "chart-compare", trace: 1, atLeast: 3);
             await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("tb");
-            await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("±");
+            await Assertions.Expect(page.GetByTestId("group-table")).ToContainTextAsync("n = 1, no spread");
             await BrowserSteps.Shot(page, "compare.png", fullPage: true);
 
             // The runs table with history.

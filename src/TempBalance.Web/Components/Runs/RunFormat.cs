@@ -57,19 +57,3 @@ public static class HtsrLabelText
         _ => MudBlazor.Color.Default,
     };
 }
-
-/// <summary>Mean and sample standard deviation (n - 1; 0 for a single value) of finite values.</summary>
-public readonly record struct MeanStd(double Mean, double Std, int Count)
-{
-    public static MeanStd? Of(IEnumerable<double?> values)
-    {
-        var xs = values.Where(v => v is { } d && double.IsFinite(d)).Select(v => v!.Value).ToArray();
-        if (xs.Length == 0) return null;
-        var mean = xs.Average();
-        var std = xs.Length > 1 ? Math.Sqrt(xs.Sum(x => (x - mean) * (x - mean)) / (xs.Length - 1)) : 0;
-        return new MeanStd(mean, std, xs.Length);
-    }
-
-    public string AsPercent() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Mean * 100:0.00} ± {Std * 100:0.00} %");
-}

@@ -438,6 +438,9 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.Property<DateTime?>("ArchivedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int?>("BatchSize")
+                        .HasColumnType("integer");
+
                     b.Property<int?>("BatchesPerEpoch")
                         .HasColumnType("integer");
 
@@ -496,8 +499,14 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.Property<DateTime?>("HeartbeatAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<bool>("HyperparametersCopied")
+                        .HasColumnType("boolean");
+
                     b.Property<long>("LastSequence")
                         .HasColumnType("bigint");
+
+                    b.Property<double?>("Lr")
+                        .HasColumnType("double precision");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -509,12 +518,19 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasMaxLength(80)
                         .HasColumnType("character varying(80)");
 
+                    b.Property<double?>("Momentum")
+                        .HasColumnType("double precision");
+
                     b.Property<string>("Name")
                         .HasMaxLength(200)
                         .HasColumnType("character varying(200)");
 
                     b.Property<string>("Notes")
                         .HasColumnType("text");
+
+                    b.Property<string>("Optimizer")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
 
                     b.Property<string>("Phase")
                         .HasMaxLength(20)
@@ -526,8 +542,15 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.Property<int?>("ProgressEpoch")
                         .HasColumnType("integer");
 
+                    b.Property<string>("Schedule")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
                     b.Property<int>("Seed")
                         .HasColumnType("integer");
+
+                    b.Property<double?>("SnrCoefficient")
+                        .HasColumnType("double precision");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
@@ -537,13 +560,32 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<int?>("Subset")
+                        .HasColumnType("integer");
+
                     b.PrimitiveCollection<List<string>>("Tags")
                         .IsRequired()
                         .HasColumnType("text[]");
 
+                    b.Property<double?>("TbMaxRatio")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("TbMinRatio")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("WarmupEpochs")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("WeightDecay")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("WidthFactor")
+                        .HasColumnType("double precision");
+
                     b.HasKey("Id");
 
-                    b.HasIndex("ArchivedAt");
+                    b.HasIndex("ArchivedAt")
+                        .HasFilter("\"ArchivedAt\" IS NOT NULL");
 
                     b.HasIndex("BestTestAccuracy");
 
@@ -557,7 +599,11 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasIndex("Model");
 
-                    b.HasIndex("Status", "CreatedAt");
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasFilter("\"ArchivedAt\" IS NULL");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "IX_Runs_Unarchived_CreatedAt")
+                        .HasFilter("\"ArchivedAt\" IS NULL");
 
                     b.ToTable("Runs");
                 });

@@ -422,6 +422,9 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<DateTime?>("ArchivedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("BatchSize")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int?>("BatchesPerEpoch")
                         .HasColumnType("INTEGER");
 
@@ -480,8 +483,14 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<DateTime?>("HeartbeatAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("HyperparametersCopied")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("LastSequence")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Lr")
+                        .HasColumnType("REAL");
 
                     b.Property<string>("Method")
                         .IsRequired()
@@ -493,11 +502,18 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasMaxLength(80)
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("Momentum")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("Name")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Notes")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Optimizer")
+                        .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Phase")
@@ -510,8 +526,15 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<int?>("ProgressEpoch")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("Schedule")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Seed")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double?>("SnrCoefficient")
+                        .HasColumnType("REAL");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("TEXT");
@@ -521,13 +544,32 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("Subset")
+                        .HasColumnType("INTEGER");
+
                     b.PrimitiveCollection<string>("Tags")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("TbMaxRatio")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("TbMinRatio")
+                        .HasColumnType("REAL");
+
+                    b.Property<int?>("WarmupEpochs")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("WeightDecay")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("WidthFactor")
+                        .HasColumnType("REAL");
+
                     b.HasKey("Id");
 
-                    b.HasIndex("ArchivedAt");
+                    b.HasIndex("ArchivedAt")
+                        .HasFilter("\"ArchivedAt\" IS NOT NULL");
 
                     b.HasIndex("BestTestAccuracy");
 
@@ -541,7 +583,11 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("Model");
 
-                    b.HasIndex("Status", "CreatedAt");
+                    b.HasIndex("Status", "CreatedAt")
+                        .HasFilter("\"ArchivedAt\" IS NULL");
+
+                    b.HasIndex(new[] { "CreatedAt" }, "IX_Runs_Unarchived_CreatedAt")
+                        .HasFilter("\"ArchivedAt\" IS NULL");
 
                     b.ToTable("Runs");
                 });
