@@ -176,10 +176,10 @@ public static class AnalyzeCommand
 
     static string VerdictMarkup(DiagnosedLayer layer) => layer.Verdict switch
     {
-        DiagnosisVerdict.OverTrained => "[yellow]over-trained[/]",
-        DiagnosisVerdict.WellTrained => "[green]well trained[/]",
-        DiagnosisVerdict.UnderTrained => "[blue]under-trained[/]",
-        DiagnosisVerdict.TooFewEigenvalues => "too few eigenvalues",
+        HtsrVerdict.OverTrained => "[yellow]over-trained[/]",
+        HtsrVerdict.WellTrained => "[green]well trained[/]",
+        HtsrVerdict.UnderTrained => "[blue]under-trained[/]",
+        HtsrVerdict.TooFewEigenvalues => "too few eigenvalues",
         _ => $"[red]fit failed:[/] {Markup.Escape(layer.FitError ?? "")}",
     };
 
@@ -202,12 +202,12 @@ public static class AnalyzeCommand
         return $"{what} {g.Count()}{names}";
     }));
 
-    static string VerdictKey(DiagnosisVerdict verdict) => verdict switch
+    static string VerdictKey(HtsrVerdict verdict) => verdict switch
     {
-        DiagnosisVerdict.OverTrained => "over_trained",
-        DiagnosisVerdict.WellTrained => "well_trained",
-        DiagnosisVerdict.UnderTrained => "under_trained",
-        DiagnosisVerdict.TooFewEigenvalues => "too_few_eigenvalues",
+        HtsrVerdict.OverTrained => "over_trained",
+        HtsrVerdict.WellTrained => "well_trained",
+        HtsrVerdict.UnderTrained => "under_trained",
+        HtsrVerdict.TooFewEigenvalues => "too_few_eigenvalues",
         _ => "fit_failed",
     };
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using TempBalance.Core.Scheduling;
+using TempBalance.Core.Spectral;
 
 namespace TempBalance.Core.Diagnosis;
 
@@ -18,7 +19,7 @@ public sealed record FusedSplit(int Parts, string Pattern)
 public sealed record DiagnosisOptions
 {
     /// <summary>WeightWatcher's min_evals: a layer with fewer eigenvalues gets no verdict.</summary>
-    public const int DefaultMinEigenvalues = 10;
+    public const int DefaultMinEigenvalues = LayerSpectrum.DefaultMinEigenvalues;
 
     public XminRule Fit { get; init; } = XminRule.Median;
 
@@ -46,7 +47,7 @@ public sealed record DiagnosisOptions
     /// <summary>Fused matrices to split; the first rule whose pattern matches a 2-D tensor applies.</summary>
     public IReadOnlyList<FusedSplit> SplitFused { get; init; } = [];
 
-    /// <summary>Layers with fewer eigenvalues get <see cref="DiagnosisVerdict.TooFewEigenvalues"/>.</summary>
+    /// <summary>Layers with fewer eigenvalues get <see cref="HtsrVerdict.TooFewEigenvalues"/>.</summary>
     public int MinEigenvalues { get; init; } = DefaultMinEigenvalues;
 
     /// <summary>Weights are read and analysed in batches of about this many elements (bounds memory for large models).</summary>

@@ -3,25 +3,6 @@ using TempBalance.Core.Spectral;
 
 namespace TempBalance.Core.Diagnosis;
 
-/// <summary>The HT-SR reading of a layer (WeightWatcher's and the TempBalance paper's alpha ranges).</summary>
-public enum DiagnosisVerdict
-{
-    /// <summary>alpha &lt; 2: very heavy-tailed, possibly over-trained.</summary>
-    OverTrained,
-
-    /// <summary>2 &lt;= alpha &lt;= 6.</summary>
-    WellTrained,
-
-    /// <summary>alpha &gt; 6: under-trained, close to random.</summary>
-    UnderTrained,
-
-    /// <summary>Fewer eigenvalues than <see cref="DiagnosisOptions.MinEigenvalues"/>: a fit of so few says nothing.</summary>
-    TooFewEigenvalues,
-
-    /// <summary>The power-law fit failed (the reason is on the layer).</summary>
-    FitFailed,
-}
-
 /// <summary>Why a tensor is not analysed as a layer.</summary>
 public enum SkipReason
 {
@@ -82,7 +63,7 @@ public sealed record DiagnosedLayer(
     long Columns,
     LayerSpectrum Spectrum,
     WeightWatcherMetrics Metrics,
-    DiagnosisVerdict Verdict,
+    HtsrVerdict Verdict,
     bool Farms)
 {
     PowerLawFit Fit => Spectrum.Fit;
@@ -139,18 +120,18 @@ public readonly record struct DiagnosisProgress(int LayersDone, int LayerCount, 
 public sealed record DiagnosisSummary(
     int LayerCount,
     double? MeanAlpha,
-    IReadOnlyDictionary<DiagnosisVerdict, int> VerdictCounts,
+    IReadOnlyDictionary<HtsrVerdict, int> VerdictCounts,
     IReadOnlyList<DiagnosedLayer> MostUnderTrained,
     int SkippedCount,
     int FailureCount)
 {
     /// <summary>Share of analysed layers with this verdict, in [0, 1].</summary>
-    public double Share(DiagnosisVerdict verdict) => LayerCount == 0 ? 0 : (double)VerdictCounts[verdict] / LayerCount;
+    public double Share(HtsrVerdict verdict) => LayerCount == 0 ? 0 : (double)VerdictCounts[verdict] / LayerCount;
 
     public static DiagnosisSummary From(IReadOnlyList<DiagnosedLayer> layers, int skipped, int failures)
     {
-        var counts = Enum.GetValues<DiagnosisVerdict>().ToDictionary(v => v, v => layers.Count(l => l.Verdict == v));
-        var judged = layers.Where(l => l.Verdict is DiagnosisVerdict.OverTrained or DiagnosisVerdict.WellTrained or DiagnosisVerdict.UnderTrained).ToList();
+        var counts = Enum.GetValues<HtsrVerdict>().ToDictionary(v => v, v => layers.Count(l => l.Verdict == v));
+        var judged = layers.Where(l => l.Verdict is HtsrVerdict.OverTrained or HtsrVerdict.WellTrained or HtsrVerdict.UnderTrained).ToList();
         double? mean = judged.Count > 0 ? judged.Average(l => l.Alpha!.Value) : null;
         var worst = judged.OrderByDescending(l => l.Alpha!.Value).ThenBy(l => l.Index).Take(3).ToList();
         return new DiagnosisSummary(layers.Count, mean, counts, worst, skipped, failures);
@@ -166,7 +147,7 @@ public sealed record DiagnosisSummary(
         var parts = new List<string>
         {
             $"{LayerCount} layer{(LayerCount == 1 ? "" : "s")}, mean alpha {(MeanAlpha is { } m ? m.ToString("F3", c) : "-")}",
-            string.Join(", ", Enum.GetValues<DiagnosisVerdict>().Select(v => $"{VerdictText(v)} {(Share(v) * 100).ToString("F0", c)}%")),
+            string.Join(", ", Enum.GetValues<HtsrVerdict>().Select(v => $"{VerdictText(v)} {(Share(v) * 100).ToString("F0", c)}%")),
         };
         if (MostUnderTrained.Count > 0)
             parts.Add("most under-trained: " + string.Join(", ", MostUnderTrained.Select(l => $"{l.Name} ({l.Alpha!.Value.ToString("F2", c)})")));
@@ -176,12 +157,12 @@ public sealed record DiagnosisSummary(
     }
 
     /// <summary>The verdict in words: over-trained, well trained, under-trained, too few eigenvalues, fit failed.</summary>
-    public static string VerdictText(DiagnosisVerdict verdict) => verdict switch
+    public static string VerdictText(HtsrVerdict verdict) => verdict switch
     {
-        DiagnosisVerdict.OverTrained => "over-trained",
-        DiagnosisVerdict.WellTrained => "well trained",
-        DiagnosisVerdict.UnderTrained => "under-trained",
-        DiagnosisVerdict.TooFewEigenvalues => "too few eigenvalues",
+        HtsrVerdict.OverTrained => "over-trained",
+        HtsrVerdict.WellTrained => "well trained",
+        HtsrVerdict.UnderTrained => "under-trained",
+        HtsrVerdict.TooFewEigenvalues => "too few eigenvalues",
         _ => "fit failed",
     };
 }

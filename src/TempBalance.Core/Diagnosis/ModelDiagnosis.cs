@@ -115,7 +115,7 @@ public static class ModelDiagnosis
             var metrics = WeightWatcherMetrics.From(spectrum.Eigenvalues, job.Rows, job.Columns);
             layers.Add(new DiagnosedLayer(
                 layers.Count, job.Name, job.Tensor.Source, job.Tensor.Name, job.Tensor.Shape, job.Tensor.DisplayDType, job.Kind,
-                job.Part, job.PartCount, job.Rows, job.Columns, spectrum, metrics, VerdictFor(spectrum, options.MinEigenvalues), options.Farms));
+                job.Part, job.PartCount, job.Rows, job.Columns, spectrum, metrics, LayerSpectrum.VerdictFor(spectrum, options.MinEigenvalues), options.Farms));
         }
     }
 
@@ -139,23 +139,5 @@ public static class ModelDiagnosis
         bool alongColumns = matrix.shape[1] >= matrix.shape[0];
         long width = alongColumns ? job.Columns : job.Rows;
         return matrix.narrow(alongColumns ? 1 : 0, job.Part * width, width);
-    }
-
-    /// <summary>
-    /// The verdict of one spectrum: a weight with no eigenvalues (not finite) failed; then too few eigenvalues,
-    /// a failed fit, and the alpha ranges.
-    /// </summary>
-    public static DiagnosisVerdict VerdictFor(LayerSpectrum spectrum, int minEigenvalues = DiagnosisOptions.DefaultMinEigenvalues)
-    {
-        if (spectrum.EigsNum == 0) return DiagnosisVerdict.FitFailed;
-        if (spectrum.EigsNum < minEigenvalues) return DiagnosisVerdict.TooFewEigenvalues;
-        if (!spectrum.Fit.Succeeded) return DiagnosisVerdict.FitFailed;
-        return spectrum.Label switch
-        {
-            HtsrLabel.HeavyTailed => DiagnosisVerdict.OverTrained,
-            HtsrLabel.WellTrained => DiagnosisVerdict.WellTrained,
-            HtsrLabel.UnderTrained => DiagnosisVerdict.UnderTrained,
-            _ => DiagnosisVerdict.FitFailed,
-        };
     }
 }

@@ -4,6 +4,18 @@ namespace TempBalance.Core.Scheduling;
 public static class LrAssignment
 {
     /// <summary>
+    /// A layer's score for <paramref name="metric"/>: its power-law alpha, its spectral norm (largest eigenvalue)
+    /// or alpha-hat (alpha · log10 of it); null when the layer has none (alpha and alpha-hat need a fit).
+    /// </summary>
+    public static double? ScoreOf(LayerMetric metric, double? alpha, double? spectralNorm, double? alphaWeighted) => metric switch
+    {
+        LayerMetric.Alpha => alpha,
+        LayerMetric.SpectralNorm => spectralNorm,
+        LayerMetric.AlphaWeighted => alphaWeighted,
+        _ => throw new ArgumentOutOfRangeException(nameof(metric), metric, "Unknown metric."),
+    };
+
+    /// <summary>
     /// One learning rate per score, for the global rate <paramref name="eta"/>. With `linear`, equal scores
     /// give every layer the midpoint (s1 + s2)/2 * eta, or s2 * eta with
     /// <see cref="TempBalanceOptions.ReferenceTieBehaviour"/>. `step` ranks ties by position.

@@ -145,13 +145,8 @@ public sealed class TempBalanceScheduler
         return LastUpdate;
     }
 
-    double Score(LayerSpectrum s) => options.Metric switch
-    {
-        LayerMetric.Alpha => s.Fit.Alpha,
-        LayerMetric.SpectralNorm => s.SpectralNorm,
-        LayerMetric.AlphaWeighted => s.AlphaWeighted!.Value,
-        _ => throw new ArgumentOutOfRangeException(nameof(options), options.Metric, "Unknown metric."),
-    };
+    // Called for successful fits only, which have every metric.
+    double Score(LayerSpectrum s) => LrAssignment.ScoreOf(options.Metric, s.Fit.Alpha, s.SpectralNorm, s.AlphaWeighted)!.Value;
 
     static string Qualify(string module, string parameter) => module.Length == 0 ? parameter : $"{module}.{parameter}";
 

@@ -17,12 +17,17 @@ public static class RunExport
         return csv.ToString();
     }
 
+    /// <summary>
+    /// The layers table. As in the CLI's layers.csv: learning_rate is the rate the layer trained with during the row's
+    /// epoch (empty for epoch 0), next_learning_rate the one that epoch's analysis assigned for the next; j and j0
+    /// are the weight's order parameters.
+    /// </summary>
     public static string LayersCsv(IEnumerable<LayerPoint> layers)
     {
-        var csv = new StringBuilder("epoch,layer_index,layer_name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,tuned,fit_error\n");
+        var csv = new StringBuilder("epoch,layer_index,layer_name,kind,eigs_num,alpha,d,xmin,spectral_norm,alpha_weighted,learning_rate,next_learning_rate,tuned,fit_error,j,j0\n");
         foreach (var l in layers)
             AppendRow(csv, l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,
-                l.LearningRate, l.Tuned, l.FitError);
+                l.LearningRate, l.NextLearningRate, l.Tuned, l.FitError, l.J, l.J0);
         return csv.ToString();
     }
 

@@ -181,6 +181,10 @@ public static class RunMapping
         new(e.Epoch, e.TrainLoss, e.TrainAccuracy, e.TestLoss, e.TestAccuracy, e.LearningRate, e.EpochSeconds, e.EsdSeconds,
             e.BatchLosses is { } blob ? BatchLossBlob.Unpack(blob) : []);
 
+    /// <summary>The layer as the learning-rate story reads it (<see cref="Core.Scheduling.LearningRateStory"/>).</summary>
+    public static Core.Scheduling.RatedLayer ToRated(this LayerPoint l) =>
+        new(l.LayerIndex, l.Name, l.Tuned, l.EigsNum, l.Alpha, l.SpectralNorm, l.AlphaWeighted, l.FitError);
+
     public static LayerPoint ToPoint(this LayerMetric l) =>
         new(l.Epoch, l.LayerIndex, l.Name, l.Kind, l.EigsNum, l.Alpha, l.D, l.Xmin, l.SpectralNorm, l.AlphaWeighted,
             l.LearningRate, l.NextLearningRate, l.Tuned, l.FitError, l.J, l.J0);

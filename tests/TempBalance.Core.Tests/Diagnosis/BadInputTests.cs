@@ -1,4 +1,5 @@
 using TempBalance.Core.Diagnosis;
+using TempBalance.Core.Spectral;
 using static TempBalance.Core.Tests.Diagnosis.DiagnosisFixtures;
 
 namespace TempBalance.Core.Tests.Diagnosis;
@@ -114,12 +115,12 @@ public sealed class BadInputTests
             var report = ModelDiagnosis.Analyze(path);
 
             var failed = report.Layers[0];
-            Assert.Equal(("bad.weight", DiagnosisVerdict.FitFailed), (failed.Name, failed.Verdict));
+            Assert.Equal(("bad.weight", HtsrVerdict.FitFailed), (failed.Name, failed.Verdict));
             Assert.Equal("the weight has NaN or infinite entries", failed.FitError);
             Assert.Null(failed.Alpha);
             Assert.Equal(("good.weight", 16), (report.Layers[1].Name, report.Layers[1].EigenvalueCount));
             Assert.NotNull(report.Layers[1].Alpha);
-            Assert.Equal(1, report.Summary.VerdictCounts[DiagnosisVerdict.FitFailed]);
+            Assert.Equal(1, report.Summary.VerdictCounts[HtsrVerdict.FitFailed]);
         }
         finally
         {

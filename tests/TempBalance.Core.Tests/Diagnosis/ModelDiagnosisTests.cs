@@ -130,13 +130,13 @@ public sealed class ModelDiagnosisTests
         Assert.Equal(SkipReason.Embedding, skipped["embed_tokens.weight"]);
         Assert.Equal(SkipReason.NotFloatingPoint, skipped["bn.num_batches_tracked"]);
         Assert.Equal(3, report.Skipped.Count);
-        Assert.Equal(DiagnosisVerdict.TooFewEigenvalues, report.Layer("tiny.weight").Verdict);
+        Assert.Equal(HtsrVerdict.TooFewEigenvalues, report.Layer("tiny.weight").Verdict);
         Assert.Equal(LayerKind.Conv2d, report.Layer("conv.weight").Kind);
         Assert.Equal([8L, 6, 3, 3], report.Layer("conv.weight").Shape);
         foreach (var name in AnalysedLayers.Where(n => n != "tiny.weight"))
         {
             var layer = report.Layer(name);
-            var expected = layer.Alpha < 2 ? DiagnosisVerdict.OverTrained : layer.Alpha <= 6 ? DiagnosisVerdict.WellTrained : DiagnosisVerdict.UnderTrained;
+            var expected = layer.Alpha < 2 ? HtsrVerdict.OverTrained : layer.Alpha <= 6 ? HtsrVerdict.WellTrained : HtsrVerdict.UnderTrained;
             Assert.Equal(expected, layer.Verdict);
         }
     }
@@ -150,8 +150,8 @@ public sealed class ModelDiagnosisTests
         var summary = report.Summary;
         Assert.Equal(5, summary.LayerCount);
         Relative(judged.Average(), summary.MeanAlpha, Tolerance, "mean alpha");
-        Assert.Equal(0.2, summary.Share(DiagnosisVerdict.TooFewEigenvalues), 12);
-        Assert.Equal(1.0, Enum.GetValues<DiagnosisVerdict>().Sum(summary.Share), 12);
+        Assert.Equal(0.2, summary.Share(HtsrVerdict.TooFewEigenvalues), 12);
+        Assert.Equal(1.0, Enum.GetValues<HtsrVerdict>().Sum(summary.Share), 12);
         // Golden alphas: c_attn 3.30, conv 2.40, fc1 2.08, fc2 2.02.
         Assert.Equal(["attn.c_attn.weight", "conv.weight", "fc1.weight"], summary.MostUnderTrained.Select(l => l.Name));
         Assert.Equal(3, summary.SkippedCount);

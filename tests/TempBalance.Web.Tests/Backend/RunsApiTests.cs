@@ -139,6 +139,13 @@ public sealed class RunsApiTests(TrainedRunFixture fixture) : IClassFixture<Trai
         var layers = await _client.GetJsonAsync<List<LayerPoint>>($"/api/runs/{fixture.RunId}/layers");
         Assert.StartsWith("epoch,layer_index,layer_name,kind,eigs_num,alpha", layerLines[0]);
         Assert.Equal(layers.Count + 1, layerLines.Length);
+        // learning_rate is the rate used during the row's epoch (none in epoch 0): the one epoch N - 1 assigned next.
+        var header = layerLines[0].Split(',');
+        int during = Array.IndexOf(header, "learning_rate"), next = Array.IndexOf(header, "next_learning_rate");
+        var rows = layerLines[1..].Select(l => l.Split(',')).ToList();
+        Assert.All(rows.Where(r => r[0] == "0"), r => Assert.Equal("", r[during]));
+        var firstLayer = rows.Where(r => r[1] == "0").OrderBy(r => int.Parse(r[0], CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(firstLayer[0][next], firstLayer[1][during]);
 
         using var batchesCsv = await _client.GetAsync($"/api/runs/{fixture.RunId}/export?format=csv&table=batches");
         var batchLines = (await batchesCsv.Content.ReadAsStringAsync()).TrimEnd('\n').Split('\n');

@@ -34,7 +34,7 @@ public class BrowserBenchmarks(BrowserFixture app, ITestOutputHelper output) : I
                 'chart-loss': d => d[2].x.length >= epochs + 1 && d[0].x.length > 500, // test loss; batch losses (thinned)
                 'chart-accuracy': d => d[1].x.length >= epochs + 1,
                 'chart-alpha': d => d[0].z.length >= epochs + 1,
-                'chart-lr': d => d.length === layers && d[layers - 1].x.length >= epochs + 1,
+                'chart-lr': d => d.length === layers && d[layers - 1].x.length >= epochs, // epoch 0 trains nothing: no rate
                 'chart-esd': d => d.length >= 2,
             };
             window.chartsInView = [];

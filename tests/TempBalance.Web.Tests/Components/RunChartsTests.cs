@@ -112,7 +112,7 @@ public class RunChartsTests
     {
         var charts = new RunCharts([], [Layer(0, 0, 3.0), Layer(0, 1, 5.0)]);
         var heat = (HeatMap)charts.Alpha.Traces[0];
-        Assert.Equal([0, 1], heat.Y.Cast<int>());
+        Assert.Equal(["layer0", "layer1"], heat.Y.Cast<string>());
         Assert.Equal(2, charts.LearningRates.Traces.Count);
         charts.Alpha.MarkReady();
         charts.LearningRates.MarkReady();
@@ -142,5 +142,175 @@ public class RunChartsTests
         Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.Alpha.TakeUpdates()));
         Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.LearningRates.TakeUpdates()));
         Assert.Equal(2, charts.LearningRates.Traces.Count);
+    }
+
+    [Fact]
+    public void The_heatmap_names_its_layers_on_a_category_axis_first_layer_on_top_and_in_the_hover()
+    {
+        var layers = Enumerable.Range(0, 3).SelectMany(e => new[]
+        {
+            Layer(e, 0, 3.0) with { Name = "conv1" },
+            Layer(e, 1, 4.0) with { Name = "features.denseblock4.denselayer16.conv2" },
+            Layer(e, 2, 5.0) with { Name = "fc" },
+        }).ToList();
+
+        var charts = new RunCharts([], layers);
+
+        var heat = (HeatMap)charts.Alpha.Traces[0];
+        Assert.Equal(["conv1", "features.denseblock4.denselayer16.conv2", "fc"], heat.Y.Cast<string>());
+        Assert.Equal("%{y}<br>epoch %{x}<br>alpha %{z:.2f}<extra></extra>", heat.HoverTemplate);
+        var axis = charts.AlphaLayout(dark: false, epochs: 10).YAxis[0];
+        Assert.Equal(Plotly.Blazor.LayoutLib.YAxisLib.TypeEnum.Category, axis.Type);
+        Assert.Equal(Plotly.Blazor.LayoutLib.YAxisLib.AutoRangeEnum.Reversed, axis.AutoRange);
+        // A long name keeps its end on the axis; the hover has it whole.
+        Assert.Equal(["conv1", "…k4.denselayer16.conv2", "fc"], axis.TickText.Cast<string>());
+        Assert.Equal(14 + 6 * 22, charts.AlphaLayout(dark: true, epochs: 10).Margin.L);
+    }
+
+    [Fact]
+    public void One_outlier_does_not_squeeze_the_heatmaps_colours_and_the_band_edges_are_marked()
+    {
+        // 40 layers x 10 epochs with alphas between 2.5 and 5.5, and one failed-looking fit of alpha 40.
+        var layers = Enumerable.Range(0, 10).SelectMany(e => Enumerable.Range(0, 40)
+            .Select(i => Layer(e, i, e == 3 && i == 7 ? 40 : 2.5 + 3.0 * ((i * 7 + e) % 40) / 39))).ToList();
+
+        var charts = new RunCharts([], layers);
+
+        var heat = (HeatMap)charts.Alpha.Traces[0];
+        Assert.Equal(2.5m, heat.ZMin);
+        Assert.Equal(5.5m, heat.ZMax);
+        Assert.True(charts.AlphaScale.ClippedAbove);
+        Assert.Equal(["2.5", "≥ 5.5"], heat.ColorBar.TickText.Cast<string>());
+
+        // With alphas on both sides of the band, 2 and 6 are ticks and the colour changes at once there.
+        var wide = new RunCharts([], [.. Enumerable.Range(0, 25).Select(i => Layer(0, i, 1.0 + 8.0 * i / 24))]);
+        var scale = wide.AlphaScale;
+        Assert.Equal((1.0, 9.0), (scale.Min, scale.Max));
+        Assert.Equal([1.0, 2.0, 6.0, 9.0], scale.TickValues);
+        var atTwo = scale.Colors.Where(stop => Math.Abs((double)stop[0] - 1.0 / 8) < 1e-12).Select(stop => (string)stop[1]).ToList();
+        Assert.Equal(2, atTwo.Count);
+        Assert.NotEqual(atTwo[0], atTwo[1]);
+        Assert.Equal([0.0, 1.0], new[] { (double)scale.Colors[0][0], (double)scale.Colors[^1][0] });
+    }
+
+    [Fact]
+    public void Falling_alphas_move_the_colour_limits_and_resend_the_heatmap_once_they_moved_far_enough()
+    {
+        var charts = new RunCharts([], [.. Enumerable.Range(0, 20).Select(i => Layer(0, i, 6 + 0.1 * i))]);
+        charts.Alpha.MarkReady();
+        var before = charts.AlphaScale;
+
+        charts.AddLayers(1, [.. Enumerable.Range(0, 20).Select(i => Layer(1, i, 6 + 0.1 * i))]);
+        Assert.Same(before, charts.AlphaScale); // the same alphas again: no new limits
+        for (var e = 2; e < 8; e++) charts.AddLayers(e, [.. Enumerable.Range(0, 20).Select(i => Layer(e, i, 2.5 + 0.1 * i))]);
+
+        Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.Alpha.TakeUpdates()));
+        Assert.True(charts.AlphaScale.Min < before.Min);
+        var heat = (HeatMap)charts.Alpha.Traces[0];
+        Assert.Equal(8, heat.X.Count); // the columns that were pending went out with the full update
+        Assert.Equal((decimal)charts.AlphaScale.Min, heat.ZMin);
+    }
+
+    static readonly double[] GlobalRates = [0, 0.1, 0.064, 0.04];
+
+    static EpochPoint Trained(int epoch) => Epoch(epoch) with { LearningRate = epoch == 0 ? null : GlobalRates[epoch] };
+
+    // Four layers, the middle two tuned, with rates as TempBalance's linear rule assigns them: equal alphas at epoch 0
+    // (a tie: both get the midpoint, ×1), then alpha 5 and 3 (×1.5 and ×0.5).
+    static List<LayerPoint> Layers4(int epoch)
+    {
+        (string Name, bool Tuned)[] layers = [("conv1", false), ("conv2", true), ("conv3", true), ("fc", false)];
+        double[] Factors(int e) => e == 0 ? [1, 1, 1, 1] : [1, 1.5, 0.5, 1];
+        double[] Alphas(int e) => e == 0 ? [3, 3, 3, 4] : [3, 5, 3, 4];
+        return [.. layers.Select((l, i) => new LayerPoint(epoch, i, l.Name, "Conv2d", 576, Alphas(epoch)[i], 0.1, 1, 2, 1,
+            epoch == 0 ? null : GlobalRates[epoch] * Factors(epoch - 1)[i], GlobalRates[Math.Min(epoch + 1, 3)] * Factors(epoch)[i], l.Tuned, null))];
+    }
+
+    [Fact]
+    public void Learning_rate_lines_are_named_by_layer_and_can_show_factors_of_the_global_rate()
+    {
+        var charts = new RunCharts([Trained(0), Trained(1), Trained(2)], [.. Layers4(0), .. Layers4(1), .. Layers4(2)]);
+        charts.LearningRates.MarkReady();
+
+        var lines = charts.LearningRates.Traces.Cast<Scatter>().ToList();
+        Assert.Equal(["conv1", "conv2", "conv3", "fc"], lines.Select(l => l.Name));
+        Assert.Equal([1.0, 2.0], lines[1].X.Cast<double>()); // epoch 0 trains nothing: no rate
+        Assert.Equal([0.1, 0.096], lines[1].Y.Cast<double>().Select(v => Math.Round(v, 12)));
+        Assert.Equal("dot", lines[0].Line.Dash); // untuned
+        Assert.Null(lines[1].Line.Dash);
+        Assert.False(charts.LearningRateLayout(dark: false, epochs: 10).ShowLegend); // named in the legend beside it
+        var legend = charts.LearningRateLegend;
+        Assert.Equal(["conv1", "conv2", "conv3", "fc"], legend.Select(e => e.Name));
+        Assert.Equal([true, false, false, true], legend.Select(e => e.Untuned));
+        Assert.Equal(lines.Select(l => l.Line.Color), legend.Select(e => (object)e.Color));
+
+        // A click on a legend entry hides its line (the whole chart is sent again), a second shows it.
+        charts.ToggleLearningRateLine(2);
+        Assert.True(charts.LearningRateLegend[2].Hidden);
+        Assert.Equal(Plotly.Blazor.Traces.ScatterLib.VisibleEnum.False, lines[2].Visible);
+        Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.LearningRates.TakeUpdates()));
+        charts.ToggleLearningRateLine(2);
+        Assert.False(charts.LearningRateLegend[2].Hidden);
+        charts.LearningRates.TakeUpdates();
+
+        charts.ShowLearningRateFactors(true);
+
+        Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.LearningRates.TakeUpdates()));
+        Assert.Equal([1.0, 1.5], ((Scatter)charts.LearningRates.Traces[1]).Y.Cast<double>().Select(v => Math.Round(v, 12)));
+        Assert.Equal("× global LR, during the epoch", charts.LearningRateLayout(dark: false, epochs: 10).YAxis[0].Title.Text);
+
+        // Live epochs append factors too.
+        charts.AddEpoch(Trained(3));
+        charts.AddLayers(3, Layers4(3));
+        var update = Assert.IsType<ChartUpdate.ExtendLines>(Assert.Single(charts.LearningRates.TakeUpdates()));
+        Assert.Equal([1.0, 1.5, 0.5, 1.0], update.Y.Select(y => Math.Round((double)y[0]!, 12)));
+    }
+
+    [Fact]
+    public void A_learning_rate_point_says_its_rate_factor_and_why_from_the_epoch_before()
+    {
+        var charts = new RunCharts([Trained(0), Trained(1), Trained(2)], [.. Layers4(0), .. Layers4(1), .. Layers4(2)]);
+
+        Assert.Equal("conv2, epoch 2: LR 0.096 = ×1.50 the global LR 0.064. Why (assigned after epoch 1): alpha 5.00, the largest of the 2 tuned layers → s2 = 1.5 × η.",
+            charts.DescribeLearningRate(trace: 1, epoch: 2));
+        Assert.Equal("conv2, epoch 1: LR 0.1 = ×1.00 the global LR 0.1. Why (assigned after epoch 0): alpha 3.00, a tie across the 2 tuned layers → the midpoint (s1 + s2)/2 = 1 × η.",
+            charts.DescribeLearningRate(trace: 1, epoch: 1));
+        Assert.Equal("fc, epoch 1: LR 0.1 = ×1.00 the global LR 0.1. Why (assigned after epoch 0): last layer: not tuned, global LR.",
+            charts.DescribeLearningRate(trace: 3, epoch: 1));
+        Assert.Null(charts.DescribeLearningRate(trace: 1, epoch: 0));
+        Assert.Null(charts.DescribeLearningRate(trace: 7, epoch: 1));
+        Assert.Equal(0.064, charts.GlobalRateAt(2));
+        Assert.Equal("TempBalance tunes 2 of 4 layers; not the first (conv1) and the last (fc), which train at the global LR.", charts.StoryOf(2)!.Tuning);
+        // The story of epoch 2's own analysis (the rates for epoch 3) replays the rule on epoch 2's alphas.
+        Assert.Equal(0.5, charts.AssignedAfter(2)!.Of(2)!.Factor);
+    }
+
+    [Fact]
+    public void Smoothing_draws_an_exponential_average_over_faint_raw_loss_lines_and_keeps_it_going_live()
+    {
+        var charts = new RunCharts([Epoch(0), Epoch(1), Epoch(2)], []);
+        charts.Loss.MarkReady();
+
+        charts.SetLossSmoothing(0.5);
+
+        Assert.IsType<ChartUpdate.Full>(Assert.Single(charts.Loss.TakeUpdates()));
+        var traces = charts.Loss.Traces.Cast<Scatter>().ToList();
+        Assert.Equal(6, traces.Count);
+        Assert.Equal(0.3m, traces[TestTrace].Opacity);
+        Assert.False(traces[TestTrace].ShowLegend);
+        // Test losses 2.5, 1.25, 0.8333: TensorBoard's debiased average with weight 0.5.
+        var expected = EmaSmoother.Smooth([2.5, 1.25, 2.5 / 3], 0.5);
+        Assert.Equal(expected, traces[3 + TestTrace].Y.Cast<double>());
+        Assert.Equal(2.5, expected[0], 12);
+        Assert.Equal((0.25 * 2.5 + 0.5 * 1.25) / 0.75, expected[1], 12);
+
+        charts.AddEpoch(Epoch(3));
+        var update = Assert.IsType<ChartUpdate.ExtendLines>(Assert.Single(charts.Loss.TakeUpdates()));
+        Assert.Contains(3 + TestTrace, update.Indices);
+        Assert.Equal(EmaSmoother.Smooth([2.5, 1.25, 2.5 / 3, 2.5 / 4], 0.5)[^1], (double)update.Y[Array.IndexOf(update.Indices, 3 + TestTrace)][0]!, 12);
+
+        charts.SetLossSmoothing(0);
+        Assert.Empty(((Scatter)charts.Loss.Traces[3 + TestTrace]).X);
+        Assert.Null(((Scatter)charts.Loss.Traces[TestTrace]).Opacity);
     }
 }

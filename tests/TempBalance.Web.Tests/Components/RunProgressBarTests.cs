@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor.Services;
+using TempBalance.Core.Training;
 using TempBalance.Web.Components.Runs;
 using TempBalance.Web.Data;
 using TempBalance.Web.Live;
@@ -65,6 +66,43 @@ public class RunProgressBarTests : IAsyncLifetime
         // A reload of the run (status change) brings the stale heartbeat value back: live messages stay in charge.
         cut.Render(p => p.Add(c => c.Progress, new RunProgress(3, 80, 100, null)));
         Assert.StartsWith("2 of 10 epochs · epoch 3: batch 1/100", Text(cut));
+    }
+
+    void Phase(int epoch, TrainingPhase phase) => _updates.Publish(new PhaseChangedUpdate(7, 0, epoch, phase));
+
+    [Fact]
+    public void After_the_last_batch_the_status_says_the_run_evaluates_then_analyses_instead_of_a_frozen_batch_count()
+    {
+        var cut = Render(RunStatus.Running, completed: 2, stored: null);
+        Batch(7, 3, 100);
+        cut.WaitForAssertion(() => Assert.StartsWith("2 of 10 epochs · epoch 3: batch 100/100", Text(cut)), TimeSpan.FromSeconds(5));
+
+        Phase(3, TrainingPhase.Evaluating);
+        cut.WaitForAssertion(() => Assert.StartsWith("2 of 10 epochs · epoch 3: evaluating on the test set", Text(cut)), TimeSpan.FromSeconds(5));
+        Phase(3, TrainingPhase.SpectralAnalysis);
+        cut.WaitForAssertion(() => Assert.StartsWith("2 of 10 epochs · epoch 3: spectral analysis of the layers", Text(cut)), TimeSpan.FromSeconds(5));
+
+        // Epoch 3 stored; epoch 4 starts training and its first batch takes over.
+        cut.Render(p => p.Add(c => c.CompletedEpochs, 3));
+        Phase(4, TrainingPhase.Training);
+        Batch(7, 4, 1);
+        cut.WaitForAssertion(() => Assert.StartsWith("3 of 10 epochs · epoch 4: batch 1/100", Text(cut)), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void The_initial_weights_are_evaluated_before_any_epoch_is_stored()
+    {
+        var cut = Render(RunStatus.Running, completed: null, stored: null);
+        Phase(0, TrainingPhase.Evaluating);
+        cut.WaitForAssertion(() => Assert.Equal("0 of 10 epochs · initial weights: evaluating on the test set", Text(cut)), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public void A_page_opened_during_the_spectral_analysis_shows_it_from_the_stored_progress()
+    {
+        var cut = Render(RunStatus.Running, completed: 5, stored: new RunProgress(6, 391, 391, 600, TrainingPhase.SpectralAnalysis));
+        Assert.Equal("5 of 10 epochs · epoch 6: spectral analysis of the layers · ETA 10m 00s", Text(cut));
+        Assert.Equal(0.6, EpochProgress.Fraction(10, 5, new RunProgress(6, 391, 391, 600, TrainingPhase.SpectralAnalysis)), 12);
     }
 
     [Fact]

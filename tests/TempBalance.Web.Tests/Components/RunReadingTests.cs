@@ -7,13 +7,38 @@ namespace TempBalance.Web.Tests.Components;
 public class RunReadingTests
 {
     [Theory]
-    [InlineData(1.5, "heavy-tailed")]
-    [InlineData(2.0, "well-trained")]
-    [InlineData(6.0, "well-trained")]
-    [InlineData(6.01, "under-trained")]
-    [InlineData(null, "no fit")]
-    [InlineData(double.NaN, "no fit")]
-    public void Alpha_reads_as_its_HT_SR_label(double? alpha, string label) => Assert.Equal(label, HtsrLabelText.For(alpha));
+    [InlineData(64, 1.5, "heavy-tailed")]
+    [InlineData(64, 2.0, "well-trained")]
+    [InlineData(64, 6.0, "well-trained")]
+    [InlineData(64, 6.01, "under-trained")]
+    [InlineData(64, null, "no fit")]
+    [InlineData(64, double.NaN, "no fit")]
+    [InlineData(9, 7.05, "too few eigenvalues to judge")]
+    [InlineData(10, 7.05, "under-trained")]
+    public void Alpha_reads_as_its_HT_SR_label_when_there_are_enough_eigenvalues(int eigenvalues, double? alpha, string label) =>
+        Assert.Equal(label, HtsrLabelText.For(eigenvalues, alpha));
+
+    [Theory]
+    [InlineData(0.0375, "0.0375")]
+    [InlineData(0.000462121, "0.00046")]
+    [InlineData(3.2e-7, "3.2e-07")]
+    [InlineData(0.0, "0")]
+    [InlineData(null, "–")]
+    public void Learning_rates_read_with_up_to_five_decimals_and_tiny_ones_in_powers_of_ten(double? rate, string text) =>
+        Assert.Equal(text, RunFormat.Rate(rate));
+
+    [Fact]
+    public void Smoothing_is_TensorBoards_debiased_moving_average()
+    {
+        // m: 0.5, 1.25, 2.125, debiased by 1 - 0.5^n: 1, 5/3, 17/7. NaN passes through and leaves the average alone.
+        var smoothed = EmaSmoother.Smooth([1, 2, 3, double.NaN, 0], 0.5);
+        Assert.Equal(1.0, smoothed[0], 12);
+        Assert.Equal(5.0 / 3, smoothed[1], 12);
+        Assert.Equal(17.0 / 7, smoothed[2], 12);
+        Assert.True(double.IsNaN(smoothed[3]));
+        Assert.Equal((0.5 * 2.125) / (1 - 0.0625), smoothed[4], 12); // the fourth finite value
+        Assert.Equal([1.0, 2.0, 3.0], EmaSmoother.Smooth([1, 2, 3], 0));
+    }
 
     [Fact]
     public void A_table_shows_this_years_dates_with_the_time_and_older_ones_with_the_year()

@@ -83,6 +83,12 @@ public sealed class ChartFeed(IList<ITrace> traces)
     }
 
     /// <summary>
+    /// The traces were changed in place (a heatmap's colour limits): the next flush re-sends every trace, with what
+    /// is still pending folded in.
+    /// </summary>
+    public void Resend() => ResendAll([]);
+
+    /// <summary>
     /// The browser's copy is in doubt (an update timed out): the next flush re-sends every trace, with the
     /// updates that were taken but never sent (<paramref name="unsent"/>) folded in.
     /// </summary>
@@ -168,4 +174,25 @@ public sealed class ChartFeed(IList<ITrace> traces)
 
     // JSON has no NaN or infinity; plotly draws null as a gap.
     static object? Plottable(double v) => double.IsFinite(v) ? v : null;
+}
+
+/// <summary>A point of a chart under the pointer: its trace and plotly's x and y (numbers or categories).</summary>
+public sealed record ChartPoint(int Trace, object? X, object? Y)
+{
+    /// <summary>The x value as a whole number (an epoch), when it is one.</summary>
+    public int? Epoch => Whole(X);
+
+    /// <summary>A whole number from plotly's event data (a number, its JSON, or its text); null for anything else.</summary>
+    public static int? Whole(object? value)
+    {
+        double? number = value switch
+        {
+            int i => i,
+            long l => l,
+            double d => d,
+            System.Text.Json.JsonElement { ValueKind: System.Text.Json.JsonValueKind.Number } e => e.GetDouble(),
+            _ => double.TryParse(value?.ToString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed) ? parsed : null,
+        };
+        return number is { } n && n == Math.Round(n) && Math.Abs(n) < int.MaxValue ? (int)n : null;
+    }
 }

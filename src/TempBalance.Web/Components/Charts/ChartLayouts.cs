@@ -20,7 +20,14 @@ public static class ChartLayouts
         var grid = dark ? "rgba(255,255,255,0.12)" : "rgba(0,0,0,0.1)";
         return new PlotLayout
         {
-            Title = new Title { Text = title, Font = new Plotly.Blazor.LayoutLib.TitleLib.Font { Size = 14 } },
+            // Left-aligned: plotly's toolbar shows at the top right, so a title there stays readable under it.
+            Title = new Title
+            {
+                Text = title,
+                Font = new Plotly.Blazor.LayoutLib.TitleLib.Font { Size = 14 },
+                X = 0.01m,
+                XAnchor = Plotly.Blazor.LayoutLib.TitleLib.XAnchorEnum.Left,
+            },
             Font = new Font { Color = dark ? "#e0e0e0" : "#424242", Family = "system-ui, sans-serif", Size = 12 },
             PaperBgColor = "rgba(0,0,0,0)",
             PlotBgColor = "rgba(0,0,0,0)",
@@ -75,6 +82,24 @@ public static class ChartLayouts
 
     public static List<object> Values(IEnumerable<double>? values) =>
         values is null ? [] : [.. values.Select(v => double.IsFinite(v) ? (object)v : null!)];
+
+    /// <summary>A layer name short enough for an axis or legend: long names keep their end ("…layer3.1.conv2").</summary>
+    public static string ShortName(string name) => name.Length <= MaxLabelLength ? name : "…" + name[^(MaxLabelLength - 1)..];
+
+    const int MaxLabelLength = 22;
+
+    /// <summary>A left margin that fits these tick labels at 10 px (about 6 px a character) without plotly measuring them.</summary>
+    public static int MarginFor(IEnumerable<string> labels) => Math.Clamp(14 + 6 * labels.Select(l => l.Length).DefaultIfEmpty(0).Max(), 45, 160);
+
+    /// <summary>
+    /// A colour for line <paramref name="i"/> of <paramref name="n"/> ordered by depth: hues from violet (first) through
+    /// blue, green and ochre to red (last), at a lightness that reads on light and dark backgrounds.
+    /// </summary>
+    public static string DepthColor(int i, int n)
+    {
+        double hue = 270 - 270 * (n <= 1 ? 0 : (double)i / (n - 1));
+        return $"hsl({hue.ToString("0", System.Globalization.CultureInfo.InvariantCulture)}, 70%, 48%)";
+    }
 
     /// <summary>Colours for run groups and seeds (Plotly's default sequence).</summary>
     public static readonly string[] Palette =

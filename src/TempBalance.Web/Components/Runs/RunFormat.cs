@@ -12,6 +12,16 @@ public static class RunFormat
     public static string Number(double? value, string format = "0.###") =>
         value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "–";
 
+    /// <summary>A learning rate: up to five decimals (0.0375, 0.00046), tiny ones in powers of ten (3.2e-07), 0 as 0.</summary>
+    public static string Rate(double? rate) => rate switch
+    {
+        null => "–",
+        { } r when !double.IsFinite(r) => "–",
+        0 => "0",
+        { } r when Math.Abs(r) >= 1e-4 => r.ToString("0.#####", CultureInfo.InvariantCulture),
+        { } r => r.ToString("0.##e+00", CultureInfo.InvariantCulture),
+    };
+
     public static string Duration(double? seconds)
     {
         if (seconds is not { } s || !double.IsFinite(s) || s < 0) return "–";
@@ -35,25 +45,30 @@ public static class RunFormat
 
 /// <summary>
 /// Heavy-Tailed Self-Regularization reading of a layer's power-law exponent alpha (Martin and Mahoney), as the
-/// pages write it. The thresholds are Core's (<see cref="LayerSpectrum.LabelFor(double?)"/>): below 2 the spectrum
-/// is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained layers, above 6 the layer has
-/// learned little (under-trained).
+/// pages write it. The rule is Core's (<see cref="LayerSpectrum.VerdictFor(int, double?, int)"/>): below 2 the
+/// spectrum is very heavy-tailed (possibly over-trained), 2 to 6 is typical of well-trained layers, above 6 the layer
+/// has learned little (under-trained); a layer with fewer than 10 eigenvalues gets no verdict at all.
 /// </summary>
 public static class HtsrLabelText
 {
-    public static string For(double? alpha) => LayerSpectrum.LabelFor(alpha) switch
+    public static HtsrVerdict VerdictOf(int eigenvalues, double? alpha) => LayerSpectrum.VerdictFor(eigenvalues, alpha);
+
+    public static string For(int eigenvalues, double? alpha) => For(VerdictOf(eigenvalues, alpha));
+
+    public static string For(HtsrVerdict verdict) => verdict switch
     {
-        HtsrLabel.HeavyTailed => "heavy-tailed",
-        HtsrLabel.WellTrained => "well-trained",
-        HtsrLabel.UnderTrained => "under-trained",
+        HtsrVerdict.OverTrained => "heavy-tailed",
+        HtsrVerdict.WellTrained => "well-trained",
+        HtsrVerdict.UnderTrained => "under-trained",
+        HtsrVerdict.TooFewEigenvalues => "too few eigenvalues to judge",
         _ => "no fit",
     };
 
-    public static MudBlazor.Color ColorFor(double? alpha) => LayerSpectrum.LabelFor(alpha) switch
+    public static MudBlazor.Color ColorFor(HtsrVerdict verdict) => verdict switch
     {
-        HtsrLabel.HeavyTailed => MudBlazor.Color.Warning,
-        HtsrLabel.WellTrained => MudBlazor.Color.Success,
-        HtsrLabel.UnderTrained => MudBlazor.Color.Info,
+        HtsrVerdict.OverTrained => MudBlazor.Color.Warning,
+        HtsrVerdict.WellTrained => MudBlazor.Color.Success,
+        HtsrVerdict.UnderTrained => MudBlazor.Color.Info,
         _ => MudBlazor.Color.Default,
     };
 }
