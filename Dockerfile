@@ -6,7 +6,9 @@
 #        docker run --gpus all -p 8080:8080 -v tempbalance-data:/data tempbalance:cuda
 #        (needs the NVIDIA driver and nvidia-container-toolkit on the host; the TorchSharp-cuda-linux
 #        packages bring the CUDA runtime libraries, so the base image stays the plain aspnet one.)
-# Open http://localhost:8080; the health check is /health.
+# A container listens on every interface, so it has accounts (TempBalance__Auth__Mode=local): give the first
+# admin with -e TempBalance__Auth__AdminEmail=... -e TempBalance__Auth__AdminPassword=..., or open the
+# one-time set-up link the log prints (docker logs). Open http://localhost:8080; the health check is /health.
 
 ARG TORCH_BACKEND=cpu
 
@@ -33,6 +35,7 @@ WORKDIR /app
 COPY --from=build /app .
 ENV ASPNETCORE_HTTP_PORTS=8080 \
     TempBalance__DataDirectory=/data \
+    TempBalance__Auth__Mode=local \
     TEMPBALANCE_DATA_ROOT=/data/datasets
 VOLUME /data
 EXPOSE 8080

@@ -2,6 +2,8 @@
 # Starts the TempBalance web app on its embedded defaults (SQLite in ./data, Fashion-MNIST from Debian's
 # dataset-fashion-mnist package). Installs what is missing first. Run as root on Debian 12 or Ubuntu 24.04.
 #   PORT=5000 (default)   URLS=http://127.0.0.1:$PORT (default)
+#   Without accounts (TempBalance:Auth:Mode none, the default) the app serves 127.0.0.1 only; for other
+#   hosts set TempBalance__Auth__Mode=local (see README, "Accounts").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh

@@ -6,6 +6,7 @@ using MudBlazor.Services;
 using Scalar.AspNetCore;
 using TempBalance.Web;
 using TempBalance.Web.Api;
+using TempBalance.Web.Auth;
 using TempBalance.Web.Benchmarks;
 using TempBalance.Web.Components;
 using TempBalance.Web.Data;
@@ -35,6 +36,7 @@ builder.Services.AddSingleton<IValidateOptions<TempBalanceWebOptions>, TempBalan
 builder.AddTempBalanceDatabase();
 builder.AddTrainingQueue();
 builder.Services.AddTempBalanceHealthChecks();
+builder.AddTempBalanceAuth();
 // No "Server: Kestrel": it tells an attacker what to look up.
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
@@ -67,6 +69,8 @@ try
     // message and exit code 1, not a crash dump. (Building the host already reads the options.)
     app = builder.Build();
     app.Services.GetRequiredService<IStartupValidator>().Validate();
+    if (ListenAddressGuard.Check(app.Services.GetRequiredService<IOptions<AuthSettings>>().Value.Mode, app.Configuration) is { } openWithoutAccounts)
+        throw new StartupException(openWithoutAccounts);
     StartupChecks.EnsureDataFolderWritable(app.Services.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.DataDirectoryPath);
     var database = app.Services.GetRequiredService<DatabaseSettings>();
     if (args.Contains(RunsPageBenchmark.Flag))
@@ -77,6 +81,7 @@ try
 
     await database.MigrateAsync(app.Logger);
     await HyperparameterBackfill.RunAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<TempBalanceDbContext>>());
+    await app.Services.GetRequiredService<FirstAdmin>().EnsureAsync();
     await app.Services.GetRequiredService<RunLifecycle>().RecoverAsync();
     // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
     await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
@@ -123,6 +128,8 @@ app.UseRewriter(new RewriteOptions()
 app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),
     branch => branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
 app.UseRouting();
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseRateLimiter();
 app.UseStaticFiles();
 app.UseAntiforgery();
@@ -140,10 +147,15 @@ app.MapScalarApiReference(scalar => scalar
     .HideDeveloperTools());
 app.MapRunsApi();
 app.MapSweepsApi();
-app.MapHub<TrainingHub>("/hubs/training");
+app.MapAccountEndpoints();
+app.MapHub<TrainingHub>("/hubs/training").RequireAuthorization(Roles.CanRead);
 app.MapTrainingQueueDashboard();
 // SecurityHeaders sends the whole Content-Security-Policy, frame-ancestors included.
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null);
+// Every page needs the viewer role (with accounts): the sign-in, set-up and access-denied pages say [AllowAnonymous].
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(server => server.ContentSecurityFrameAncestorsPolicy = null)
+    .RequireAuthorization(Roles.CanRead);
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Services.GetRequiredService<FirstAdmin>().LogSetupLink(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()));
 
 await app.RunAsync();
 return 0;

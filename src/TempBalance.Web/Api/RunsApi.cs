@@ -1,8 +1,10 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using TempBalance.Core.Training;
+using TempBalance.Web.Auth;
 using TempBalance.Web.Data;
 using TempBalance.Web.Runs;
 
@@ -13,7 +15,10 @@ public static class RunsApi
 {
     public static IEndpointRouteBuilder MapRunsApi(this IEndpointRouteBuilder app)
     {
+        // Reading needs the viewer role, creating the researcher role; changing a run is for its creator or an
+        // admin (RunChangeFilter). Without accounts (auth mode none) every policy passes.
         var api = app.MapGroup("/api").WithTags("Runs")
+            .RequireAuthorization(Roles.CanRead)
             .AddEndpointFilter(async (context, next) => AsProblemJson(await next(context)));
 
         api.MapGet("/runs", ListRuns)
@@ -37,18 +42,22 @@ public static class RunsApi
                 return Task.CompletedTask;
             });
         api.MapPost("/runs", CreateRuns)
+            .RequireAuthorization(Roles.CanCreate)
             .Accepts<NewRunRequest>("application/json")
             .RequireRateLimiting(RunCreationRateLimit.Policy)
             .WithSummary("Queue a run, or a group of runs (compareWithBaseline, seeds)");
         api.MapPost("/quickstart", QuickStart)
+            .RequireAuthorization(Roles.CanCreate)
             .RequireRateLimiting(RunCreationRateLimit.Policy)
             .WithSummary("Queue a short Fashion-MNIST baseline-vs-TempBalance comparison");
         api.MapGet("/runs/{id:long}", GetRun)
             .WithSummary("One run: summary, config, notes, heartbeat, live sequence number, whether a checkpoint exists");
         api.MapPatch("/runs/{id:long}", UpdateRun)
+            .AddEndpointFilter<RunChangeFilter>()
             .Accepts<RunAnnotations>("application/json")
             .WithSummary("Change a run's name, tags or notes, or archive it (archived: true) or bring it back (false)");
         api.MapDelete("/runs/{id:long}", DeleteRun)
+            .AddEndpointFilter<RunChangeFilter>()
             .WithSummary("Delete a finished run with its metrics and files (409 while it is queued or running: cancel it first)");
         api.MapGet("/runs/{id:long}/system", GetSystemMetrics)
             .WithSummary("CPU, memory and (on CUDA) GPU use of the training process, sampled with each heartbeat");
@@ -61,9 +70,13 @@ public static class RunsApi
         api.MapGet("/runs/{id:long}/export", Export)
             .WithSummary("format=json: config, summary, epochs (with their batch losses) and layers; format=csv: the epochs table (table=batches: the batch losses, table=layers: the layers table)");
         api.MapPost("/runs/{id:long}/cancel", Cancel)
+            .AddEndpointFilter<RunChangeFilter>()
             .WithSummary("Cancel a queued run at once, or a running one at its next batch (409 when it has finished)");
         api.MapPost("/runs/{id:long}/resume", Resume)
+            .AddEndpointFilter<RunChangeFilter>()
             .WithSummary("Queue a cancelled, failed or interrupted run again; it continues from its last checkpoint");
+        api.MapGet("/runs/{id:long}/audit", GetAudit)
+            .WithSummary("The run's audit trail: who created, cancelled, resumed, edited it, and the app's own state changes, oldest first");
         api.MapGet("/runs/{id:long}/checkpoint", DownloadCheckpoint)
             .WithSummary("The run's checkpoint after its last epoch (model, optimizer, random states), as tempbalance analyze reads it");
         return app;
@@ -123,7 +136,7 @@ public static class RunsApi
     public sealed record CreatedRuns(IReadOnlyList<long> Ids, Guid? GroupId);
 
     // The body is read here rather than bound, so a malformed value becomes a 400 naming its field.
-    static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> CreateRuns(HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> CreateRuns(HttpRequest request, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var (node, error) = await ReadBodyAsync(request, cancellationToken);
         if (error is not null) return error;
@@ -142,7 +155,7 @@ public static class RunsApi
         }
         if (body is null)
             return Invalid("body", "Send a JSON object: { \"config\": { ... }, \"tags\": [], \"seeds\": 1 }.");
-        return await Create(body, runs, cancellationToken);
+        return await Create(body, runs, access.ActorOf(user), cancellationToken);
     }
 
     /// <summary>The request's JSON body, or the 400 that says why it is none (an empty body, malformed JSON).</summary>
@@ -169,12 +182,12 @@ public static class RunsApi
     static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
 
-    static Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> QuickStart(RunService runs, CancellationToken cancellationToken) =>
-        Create(RunPresets.QuickStart, runs, cancellationToken);
+    static Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> QuickStart(RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        Create(RunPresets.QuickStart, runs, access.ActorOf(user), cancellationToken);
 
-    static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> Create(NewRunRequest body, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> Create(NewRunRequest body, RunService runs, RunActor actor, CancellationToken cancellationToken)
     {
-        var result = await runs.CreateAsync(body, cancellationToken);
+        var result = await runs.CreateAsync(body, cancellationToken, actor);
         if (result.QueueFull)
             return TypedResults.Problem(title: "Too many runs queued", detail: string.Join(" ", result.Errors.Values.SelectMany(m => m)),
                 statusCode: StatusCodes.Status429TooManyRequests);
@@ -189,7 +202,7 @@ public static class RunsApi
     public sealed record RunAnnotations(IReadOnlyList<string?>? Tags, string? Notes, string? Name = null, bool? Archived = null);
 
     // Read strictly, like a new run: an unknown property ("tagz") is a 400 naming it, not a silent no-op.
-    static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, HttpRequest request, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, HttpRequest request, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         var (node, error) = await ReadBodyAsync(request, cancellationToken);
         if (error is not null) return error;
@@ -205,12 +218,12 @@ public static class RunsApi
         if (body is null) return Invalid("body", "Send a JSON object such as { \"tags\": [\"a\"], \"notes\": \"...\" }.");
         var errors = RunRequestValidation.ValidateAnnotations(body.Tags, body.Notes, body.Name);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken, body.Name, body.Archived) ? TypedResults.NoContent() : RunNotFound(id);
+        return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken, body.Name, body.Archived, access.ActorOf(user)) ? TypedResults.NoContent() : RunNotFound(id);
     }
 
-    static async Task<Results<NoContent, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> DeleteRun(long id, RunService runs, CancellationToken cancellationToken)
+    static async Task<Results<NoContent, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> DeleteRun(long id, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var result = await runs.DeleteAsync(id, cancellationToken);
+        var result = await runs.DeleteAsync(id, cancellationToken, access.ActorOf(user));
         return result.Outcome switch
         {
             RunTransitionOutcome.Done => TypedResults.NoContent(),
@@ -274,11 +287,14 @@ public static class RunsApi
         return TypedResults.File(json, "application/json", $"run-{id}.json");
     }
 
-    static async Task<Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Cancel(long id, RunService runs, CancellationToken cancellationToken) =>
-        Transition(id, await runs.CancelAsync(id, cancellationToken), "Cannot cancel");
+    static async Task<Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Cancel(long id, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        Transition(id, await runs.CancelAsync(id, cancellationToken, access.ActorOf(user)), "Cannot cancel");
 
-    static async Task<Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Resume(long id, RunService runs, CancellationToken cancellationToken) =>
-        Transition(id, await runs.ResumeAsync(id, cancellationToken), "Cannot resume");
+    static async Task<Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>>> Resume(long id, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        Transition(id, await runs.ResumeAsync(id, cancellationToken, access.ActorOf(user)), "Cannot resume");
+
+    static async Task<Results<Ok<IReadOnlyList<AuditEntryView>>, NotFound<ProblemDetails>>> GetAudit(long id, RunService runs, CancellationToken cancellationToken) =>
+        await runs.GetAuditAsync(id, cancellationToken) is { } entries ? TypedResults.Ok(entries) : RunNotFound(id);
 
     static Results<Ok<RunTransition>, NotFound<ProblemDetails>, Conflict<ProblemDetails>> Transition(long id, RunTransition transition, string title) =>
         transition.Outcome switch

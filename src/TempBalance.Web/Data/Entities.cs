@@ -98,6 +98,12 @@ public sealed class Run
     /// <summary>The sweep this run is one point of; null for runs created on their own.</summary>
     public long? SweepId { get; set; }
 
+    /// <summary>The account that created the run (its user id), or null: created before accounts, or in auth mode none.</summary>
+    public string? CreatedByUserId { get; set; }
+
+    /// <summary>Who created it, as shown: the account's name, "local" in auth mode none, null before accounts.</summary>
+    public string? CreatedBy { get; set; }
+
     public List<EpochMetric> EpochMetrics { get; set; } = [];
 
     public TrainingConfig Config => RunJson.DeserializeConfig(ConfigJson);
@@ -222,4 +228,38 @@ public sealed class SystemMetric
     public double MemoryMegabytes { get; set; }
     public double? GpuUtilizationPercent { get; set; }
     public double? GpuMemoryMegabytes { get; set; }
+}
+
+/// <summary>One change to a run: who (an account's name, "local", or one of the app's own processes), what and when.</summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public long RunId { get; set; }
+    public DateTime At { get; set; }
+    public required string Actor { get; set; }
+    public string? ActorUserId { get; set; }
+
+    /// <summary>created, cancel, resume, edit, delete, claim, finish, sweep, recover.</summary>
+    public required string Action { get; set; }
+
+    /// <summary>What changed, in words: "Queued -> Cancelled", "tags: a, b", ...</summary>
+    public string? Details { get; set; }
+
+    public const int MaxDetailsLength = 2000;
+}
+
+/// <summary>A personal API token; only the SHA-256 of its secret is stored (<see cref="Auth.PersonalTokens"/>).</summary>
+public sealed class ApiToken
+{
+    public long Id { get; set; }
+    public required string UserId { get; set; }
+    public required string Name { get; set; }
+    public required string TokenHash { get; set; }
+
+    /// <summary>The secret's first characters, so a person can tell their tokens apart.</summary>
+    public required string DisplayPrefix { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? LastUsedAt { get; set; }
+    public DateTime? RevokedAt { get; set; }
 }

@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
@@ -5,9 +7,10 @@ namespace TempBalance.Web.Data;
 
 /// <summary>
 /// The app's tables. The app uses this type; <see cref="SqliteMigrationsContext"/> and
-/// <see cref="PostgresMigrationsContext"/> exist only to own one migration set per provider.
+/// <see cref="PostgresMigrationsContext"/> exist only to own one migration set per provider. Accounts (ASP.NET
+/// Core Identity's users and roles) live in the same database.
 /// </summary>
-public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
+public class TempBalanceDbContext(DbContextOptions options) : IdentityDbContext<IdentityUser>(options)
 {
     public DbSet<Run> Runs => Set<Run>();
     public DbSet<EpochMetric> EpochMetrics => Set<EpochMetric>();
@@ -15,6 +18,8 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
     public DbSet<LayerSpectrum> LayerSpectra => Set<LayerSpectrum>();
     public DbSet<SystemMetric> SystemMetrics => Set<SystemMetric>();
     public DbSet<Sweep> Sweeps => Set<Sweep>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     // SQLite hands DateTimes back without a kind; every stored time is UTC, so say so (JSON then ends in "Z").
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -29,6 +34,7 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder);
         modelBuilder.Entity<Run>(run =>
         {
             run.Property(r => r.Status).HasConversion<string>().HasMaxLength(20);
@@ -39,6 +45,8 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
             run.Property(r => r.ErrorMessage).HasMaxLength(4000);
             run.Property(r => r.Name).HasMaxLength(Run.MaxNameLength);
             run.Property(r => r.Phase).HasConversion<string>().HasMaxLength(20);
+            run.Property(r => r.CreatedByUserId).HasMaxLength(450);
+            run.Property(r => r.CreatedBy).HasMaxLength(256);
             run.Property(r => r.Optimizer).HasMaxLength(20);
             run.Property(r => r.Schedule).HasMaxLength(20);
             run.Ignore(r => r.Config);
@@ -89,6 +97,25 @@ public class TempBalanceDbContext(DbContextOptions options) : DbContext(options)
         {
             spectrum.HasKey(s => new { s.RunId, s.Epoch, s.LayerIndex });
             spectrum.HasOne<Run>().WithMany().HasForeignKey(s => s.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditEntry>(entry =>
+        {
+            entry.Property(a => a.Actor).HasMaxLength(256);
+            entry.Property(a => a.ActorUserId).HasMaxLength(450);
+            entry.Property(a => a.Action).HasMaxLength(40);
+            entry.Property(a => a.Details).HasMaxLength(AuditEntry.MaxDetailsLength);
+            entry.HasIndex(a => new { a.RunId, a.At });
+            entry.HasOne<Run>().WithMany().HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<ApiToken>(token =>
+        {
+            token.Property(t => t.Name).HasMaxLength(Auth.PersonalTokens.MaxNameLength);
+            token.Property(t => t.TokenHash).HasMaxLength(64);
+            token.Property(t => t.DisplayPrefix).HasMaxLength(20);
+            token.HasIndex(t => t.TokenHash).IsUnique();
+            token.HasOne<IdentityUser>().WithMany().HasForeignKey(t => t.UserId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -64,11 +64,15 @@ public static class TrainingQueue
                 context.Response.Headers.Allow = "POST";
                 return Task.CompletedTask;
             }));
-        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        // With accounts, the dashboard is the admins' (endpoint authorization: sign in, else 403), wherever they are;
+        // without, it is for this machine unless AllowRemote says otherwise.
+        bool accounts = app.Services.GetRequiredService<IOptions<Auth.AuthSettings>>().Value.Enabled;
+        var dashboard = app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = options.Hangfire.AllowRemote ? [new AllowAllDashboardRequests()] : [new LocalDashboardRequests()],
+            Authorization = accounts || options.Hangfire.AllowRemote ? [new AllowAllDashboardRequests()] : [new LocalDashboardRequests()],
             DashboardTitle = "TempBalance jobs",
         });
+        if (accounts) dashboard.RequireAuthorization(Auth.Roles.CanAdminister);
     }
 
     sealed class AllowAllDashboardRequests : IDashboardAuthorizationFilter

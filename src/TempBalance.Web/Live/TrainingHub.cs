@@ -1,5 +1,7 @@
 using System.Threading.Channels;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using TempBalance.Web.Auth;
 using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Live;
@@ -8,15 +10,18 @@ namespace TempBalance.Web.Live;
 /// SignalR hub at /hubs/training for clients outside the Blazor circuit. Clients call JoinRun(runId) and
 /// receive EpochCompleted, LayerMetrics, BatchProgress and StatusChanged. Groups live in memory: a client
 /// re-joins after reconnecting and refetches what it missed (JoinRun returns the run's current sequence).
+/// With accounts, connecting needs the viewer role: a sign-in cookie or a personal token (Authorization: Bearer,
+/// or access_token in the query where a client cannot set headers).
 /// </summary>
-public sealed class TrainingHub(TrainingUpdates updates, RunService runs) : Hub
+[Authorize(Policy = Roles.CanRead)]
+public sealed class TrainingHub(TrainingUpdates updates, RunService runs, RunAccess access) : Hub
 {
     public static string GroupName(long runId) => $"run-{runId}";
 
     /// <summary>Joins the run's group; refused (HubException) for a run that does not exist or the caller may not see.</summary>
     public async Task<long> JoinRun(long runId)
     {
-        if (!await runs.IsVisibleToAsync(runId, RunActor.Anonymous, Context.ConnectionAborted))
+        if (!await runs.IsVisibleToAsync(runId, access.ActorOf(Context.User ?? new()), Context.ConnectionAborted))
             throw new HubException($"There is no run {runId}.");
         await Groups.AddToGroupAsync(Context.ConnectionId, GroupName(runId));
         return updates.CurrentSequence(runId);

@@ -40,10 +40,19 @@ public sealed class RunLifecycle(
     {
         if (runs.Any(r => r.Status != RunStatus.Queued)) throw new ArgumentException("New runs start queued.", nameof(runs));
         // The Queued message is the first of each run: sequence 1, stored so a restart continues above it.
-        foreach (var run in runs) run.LastSequence = 1;
+        foreach (var run in runs)
+        {
+            run.LastSequence = 1;
+            run.CreatedBy = actor.Name;
+            run.CreatedByUserId = actor.UserId;
+        }
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
             db.Runs.AddRange(runs);
+            await db.SaveChangesAsync(cancellationToken);
+            var now = Now;
+            foreach (var run in runs)
+                RunAudit.Add(db, run.Id, actor, "created", runs.Count > 1 ? $"queued, one of {runs.Count} runs of group {run.GroupName}" : "queued", now);
             await db.SaveChangesAsync(cancellationToken);
         }
         foreach (var run in runs)
@@ -284,6 +293,8 @@ public sealed class RunLifecycle(
             also?.Invoke(s);
         }, cancellationToken);
         if (changed == 0) return false;
+        RunAudit.Add(db, run.Id, actor, cause.ToString().ToLowerInvariant(), $"{run.Status} -> {to}" + (stored is null ? "" : $": {stored}"), now);
+        await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Run {RunId}: {From} -> {To} ({Cause} by {Actor})", run.Id, run.Status, to, cause, actor);
         updates.Publish(new StatusChangedUpdate(run.Id, sequence, to, announce ?? stored));
         return true;

@@ -118,7 +118,9 @@ public sealed record RunDetails(
     DateTime? HeartbeatAt,
     long LastSequence,
     bool HasCheckpoint,
-    RunEnvironment? Environment = null)
+    RunEnvironment? Environment = null,
+    string? CreatedBy = null,
+    string? CreatedByUserId = null)
 {
     /// <summary>The recipe in words ("TB + SNR (sg 0.001) on SGD, cosine").</summary>
     public string Recipe => RecipeText.Describe(Config);

@@ -68,12 +68,13 @@ public sealed class RunService(
         return new CreateRunsResult(new Dictionary<string, string[]>(), runs.Select(r => r.Id).ToList(), groupId);
     }
 
-    /// <summary>Runs queued or training for this person. Runs have no owner yet, so every run counts as the anonymous person's.</summary>
+    /// <summary>Runs queued or training for this person: the account's own runs, or every run without accounts.</summary>
     async Task<int> CountActiveRunsAsync(RunActor actor, CancellationToken cancellationToken)
     {
-        _ = actor;
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
-        return await db.Runs.CountAsync(r => r.Status == RunStatus.Queued || r.Status == RunStatus.Running || r.Status == RunStatus.CancelRequested, cancellationToken);
+        var active = db.Runs.Where(r => r.Status == RunStatus.Queued || r.Status == RunStatus.Running || r.Status == RunStatus.CancelRequested);
+        if (actor.UserId is { } userId) active = active.Where(r => r.CreatedByUserId == userId);
+        return await active.CountAsync(cancellationToken);
     }
 
     /// <summary>
@@ -220,7 +221,8 @@ public sealed class RunService(
         if (run is null) return null;
         var environment = run.EnvironmentJson is { } json ? System.Text.Json.JsonSerializer.Deserialize<RunEnvironment>(json, RunJson.Options) : null;
         return new RunDetails(ToSummary(run), run.Config, run.Notes, run.HeartbeatAt,
-            Math.Max(run.LastSequence, updates.CurrentSequence(id)), File.Exists(options.Value.CheckpointPath(id)), environment);
+            Math.Max(run.LastSequence, updates.CurrentSequence(id)), File.Exists(options.Value.CheckpointPath(id)), environment,
+            run.CreatedBy, run.CreatedByUserId);
     }
 
     /// <summary>Several runs for the Compare page, in the order asked; unknown ids are left out.</summary>
@@ -284,19 +286,47 @@ public sealed class RunService(
         return new SpectrumView(layer.ToPoint(), histogram.Log10BinEdges, histogram.Counts);
     }
 
-    /// <summary>Changes what is given (null leaves a field as it is); an empty name goes back to the default one.</summary>
+    /// <summary>
+    /// Changes what is given (null leaves a field as it is); an empty name goes back to the default one. What
+    /// changed goes into the audit trail as <paramref name="actor"/>'s edit.
+    /// </summary>
     public async Task<bool> UpdateAnnotationsAsync(long id, IReadOnlyList<string?>? tags, string? notes, CancellationToken cancellationToken = default,
-        string? name = null, bool? archived = null)
+        string? name = null, bool? archived = null, RunActor? actor = null)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         var run = await db.Runs.FirstOrDefaultAsync(r => r.Id == id, cancellationToken);
         if (run is null) return false;
-        if (tags is not null) run.Tags = NormalizeTags(tags);
-        if (notes is not null) run.Notes = notes.Length == 0 ? null : notes;
-        if (name is not null) run.Name = name.Trim().Length == 0 ? Run.DefaultName(run.Config) : name.Trim();
-        if (archived is { } archive) run.ArchivedAt = archive ? run.ArchivedAt ?? DateTime.UtcNow : null;
+        var changes = new List<string>();
+        if (tags is not null && !NormalizeTags(tags).SequenceEqual(run.Tags))
+        {
+            run.Tags = NormalizeTags(tags);
+            changes.Add(run.Tags.Count == 0 ? "tags removed" : $"tags: {string.Join(", ", run.Tags)}");
+        }
+        if (notes is not null && (notes.Length == 0 ? null : notes) != run.Notes)
+        {
+            run.Notes = notes.Length == 0 ? null : notes;
+            changes.Add("notes changed");
+        }
+        if (name is not null && (name.Trim().Length == 0 ? Run.DefaultName(run.Config) : name.Trim()) is var newName && newName != run.Name)
+        {
+            run.Name = newName;
+            changes.Add($"renamed to '{newName}'");
+        }
+        if (archived is { } archive && archive != run.ArchivedAt.HasValue)
+        {
+            run.ArchivedAt = archive ? DateTime.UtcNow : null;
+            changes.Add(archive ? "archived" : "unarchived");
+        }
+        if (changes.Count > 0) RunAudit.Add(db, id, actor ?? RunActor.Anonymous, "edit", string.Join("; ", changes), DateTime.UtcNow);
         await db.SaveChangesAsync(cancellationToken);
         return true;
+    }
+
+    /// <summary>Who changed the run, how and when, oldest first; null when the run does not exist.</summary>
+    public async Task<IReadOnlyList<AuditEntryView>?> GetAuditAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await RunAudit.ReadAsync(db, id, cancellationToken);
     }
 
     /// <summary>Deletes a finished run with its metrics and files (<see cref="RunLifecycle.DeleteAsync"/>).</summary>

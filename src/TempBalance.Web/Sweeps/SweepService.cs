@@ -39,7 +39,7 @@ public sealed class SweepService(
     }
 
     /// <summary>Validates, then stores the sweep and all its runs in one transaction and queues the runs; nothing is stored or queued on an error.</summary>
-    public async Task<CreateSweepResult> CreateAsync(NewSweepRequest request, CancellationToken cancellationToken = default)
+    public async Task<CreateSweepResult> CreateAsync(NewSweepRequest request, CancellationToken cancellationToken = default, RunActor? actor = null)
     {
         var errors = Validate(request);
         if (errors.Count > 0) return new CreateSweepResult(errors, null, []);
@@ -76,6 +76,8 @@ public sealed class SweepService(
                 run.GroupId = sweep.GroupId;
                 run.GroupName = name;
                 run.SweepId = sweep.Id;
+                run.CreatedBy = actor?.Name;
+                run.CreatedByUserId = actor?.UserId;
                 return run;
             }).ToList();
             db.Runs.AddRange(created);
@@ -178,8 +180,18 @@ public sealed class SweepService(
         return (await db.Runs.AsNoTracking().Where(r => r.SweepId == id).Select(r => r.Id).ToListAsync(cancellationToken)).ToHashSet();
     }
 
+    /// <summary>Who started the sweep (its runs carry the creator); null when there is no such sweep.</summary>
+    public async Task<SweepCreator?> CreatorAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        if (!await db.Sweeps.AnyAsync(s => s.Id == id, cancellationToken)) return null;
+        var first = await db.Runs.AsNoTracking().Where(r => r.SweepId == id).OrderBy(r => r.Id)
+            .Select(r => new SweepCreator(r.CreatedByUserId, r.CreatedBy)).FirstOrDefaultAsync(cancellationToken);
+        return first ?? new SweepCreator(null, null);
+    }
+
     /// <summary>Cancels every queued or running run of the sweep (RunService's cancel each); null when there is no such sweep.</summary>
-    public async Task<SweepCancelResult?> CancelAsync(long id, CancellationToken cancellationToken = default)
+    public async Task<SweepCancelResult?> CancelAsync(long id, CancellationToken cancellationToken = default, RunActor? actor = null)
     {
         List<(long Id, RunStatus Status)> members;
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
@@ -196,7 +208,7 @@ public sealed class SweepService(
                 if (status.IsFinished()) finished++;
                 continue;
             }
-            var transition = await runs.CancelAsync(runId, cancellationToken);
+            var transition = await runs.CancelAsync(runId, cancellationToken, actor);
             if (transition.Outcome == RunTransitionOutcome.Done) cancelled++;
             else finished++; // it finished between the read and the cancel
         }
@@ -204,3 +216,6 @@ public sealed class SweepService(
         return new SweepCancelResult(cancelled, finished);
     }
 }
+
+/// <summary>The account that started a sweep (null id: before accounts, or auth mode none).</summary>
+public sealed record SweepCreator(string? UserId, string? Name);

@@ -46,8 +46,10 @@ public sealed class EdgeOfChaosPanelTests : IAsyncLifetime
         var services = new ServiceCollection();
         services.AddDbContextFactory<TempBalanceDbContext>(db => db.UseSqlite(connection));
         _db = services.BuildServiceProvider().GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
-        _runs = new RunService(_db, new NoJobs(), _updates, new RunCancellations(), Options.Create(new TempBalanceWebOptions { DataDirectory = _folder }),
-            NullLogger<RunService>.Instance);
+        var options = Options.Create(new TempBalanceWebOptions { DataDirectory = _folder });
+        var lifecycle = new RunLifecycle(_db, new NoJobs(), _updates, new RunCancellations(), new UserMessageCleaner(options), options,
+            TimeProvider.System, NullLogger<RunLifecycle>.Instance);
+        _runs = new RunService(_db, lifecycle, _updates, options);
         _ctx.Services.AddMudServices();
         _ctx.Services.AddSingleton(_runs);
         _ctx.Services.AddSingleton(_updates);

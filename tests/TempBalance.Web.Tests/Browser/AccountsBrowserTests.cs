@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Headers;
+using Microsoft.Playwright;
+using TempBalance.Web.Tests.Backend;
+
+namespace TempBalance.Web.Tests.Browser;
+
+/// <summary>The app in auth mode local with its admin from settings, and Chromium.</summary>
+public sealed class LocalModeBrowserFixture : IAsyncLifetime
+{
+    public const string AdminEmail = "admin@lab.example";
+    public const string AdminPassword = "browser admin password";
+
+    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
+    IPlaywright? _playwright;
+
+    public TempBalanceAppFactory Factory { get; private set; } = default!;
+    public IBrowser Browser { get; private set; } = default!;
+
+    public async Task InitializeAsync()
+    {
+        Factory = new TempBalanceAppFactory(_dataDirectory, new Dictionary<string, string?>
+        {
+            ["TempBalance:Auth:Mode"] = "local",
+            ["TempBalance:Auth:AdminEmail"] = AdminEmail,
+            ["TempBalance:Auth:AdminPassword"] = AdminPassword,
+        });
+        Factory.StartAndCreateClient().Dispose();
+        Assertions.SetDefaultExpectTimeout(20_000);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium",
+            Headless = true,
+            Args = BrowserFixture.ChromiumArgs,
+        });
+    }
+
+    public async Task<IPage> NewPageAsync(int width = 1440, int height = 900, bool dark = false)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = Factory.BaseAddress.ToString().TrimEnd('/'),
+            ViewportSize = new ViewportSize { Width = width, Height = height },
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        return await context.NewPageAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            foreach (var context in Browser.Contexts.ToList()) await context.CloseAsync();
+            await Browser.CloseAsync();
+        }
+        _playwright?.Dispose();
+        try
+        {
+            if (Factory is not null) await Factory.DisposeAsync();
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("warning: the app's graceful stop was cut off by its shutdown timeout.");
+        }
+        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
+    }
+}
+
+[Trait("Category", "Browser")]
+[Collection("Browser")]
+public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFixture<LocalModeBrowserFixture>
+{
+    [Fact]
+    public async Task A_person_signs_in_sees_the_runs_creates_a_token_and_signs_out()
+    {
+        var phone = await app.NewPageAsync(390, 844, dark: true);
+        await phone.GotoAsync("/account/login");
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        await BrowserSteps.Shot(phone, "sign-in-phone-dark.png");
+        await phone.Context.CloseAsync();
+
+        var page = await app.NewPageAsync();
+        try
+        {
+            // A page asked for before signing in is where the sign-in leads.
+            await page.GotoAsync("/queue");
+            await BrowserSteps.WaitForPath(page, "/account/login");
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+            await BrowserSteps.Shot(page, "sign-in.png");
+
+            await page.Locator("input[name='email']").FillAsync(LocalModeBrowserFixture.AdminEmail);
+            await page.Locator("input[name='password']").FillAsync("not the password");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Assertions.Expect(page.GetByTestId("sign-in-message")).ToContainTextAsync("wrong");
+
+            await page.Locator("input[name='password']").FillAsync(LocalModeBrowserFixture.AdminPassword);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await BrowserSteps.WaitForPath(page, "/queue");
+            await page.Locator("[data-interactive='true']").WaitForAsync();
+            await page.GotoAsync("/");
+            await page.Locator("[data-interactive='true']").WaitForAsync();
+            await Assertions.Expect(page.GetByTestId("empty-history")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByTestId("account-button")).ToBeVisibleAsync();
+
+            await page.GetByTestId("account-button").ClickAsync();
+            await BrowserSteps.WaitForPath(page, "/account");
+            await Assertions.Expect(page.GetByTestId("account-name")).ToHaveTextAsync(LocalModeBrowserFixture.AdminEmail);
+            await Assertions.Expect(page.GetByTestId("account-roles")).ToContainTextAsync("admin");
+            await page.Locator("[data-testid='token-name'] input, input[data-testid='token-name']").First.FillAsync("laptop notebook");
+            await page.GetByTestId("token-create").ClickAsync();
+            var secret = (await page.GetByTestId("token-secret").TextContentAsync())!.Trim();
+            Assert.StartsWith("tbp_", secret, StringComparison.Ordinal);
+            await Assertions.Expect(page.GetByTestId("token-table")).ToContainTextAsync("laptop notebook");
+            await BrowserSteps.Shot(page, "account.png");
+
+            using (var client = new HttpClient { BaseAddress = app.Factory.BaseAddress })
+            {
+                client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", secret);
+                Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/runs")).StatusCode);
+            }
+
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+            await BrowserSteps.WaitForPath(page, "/account/login");
+            await Assertions.Expect(page.GetByTestId("sign-in-message")).ToContainTextAsync("signed out");
+            await page.GotoAsync("/");
+            await BrowserSteps.WaitForPath(page, "/account/login");
+        }
+        catch
+        {
+            await BrowserSteps.ShotOfFailure(page, "accounts-failure.png");
+            throw;
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+}
