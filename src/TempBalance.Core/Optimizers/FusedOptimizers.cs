@@ -80,12 +80,15 @@ static class FusedKernels
     /// <remarks>CompilationUnit.invoke makes a temporary Scalar for each double and passes on only its native handle:
     /// a garbage collection before the call can free it (a crash in IValue(Scalar) under load, in the benchmark).
     /// Scalars made and held here live through the call.</remarks>
-    static void Invoke(string function, Tensor[][] lists, double[] numbers, bool[] flags)
+    static void Invoke(string function, Tensor[][] lists, double[] numbers, bool[] flags) => Invoke(Unit!, function, lists, numbers, flags);
+
+    /// <inheritdoc cref="Invoke(string, Tensor[][], double[], bool[])"/>
+    internal static void Invoke(jit.CompilationUnit unit, string function, Tensor[][] lists, double[] numbers, bool[] flags)
     {
         var scalars = numbers.Select(n => n.ToScalar()).ToArray();
         try
         {
-            Unit!.invoke(function, [.. lists, .. scalars, .. flags.Cast<object>()]);
+            unit.invoke(function, [.. lists, .. scalars, .. flags.Cast<object>()]);
         }
         finally
         {

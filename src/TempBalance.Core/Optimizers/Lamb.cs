@@ -40,6 +40,9 @@ public sealed class Lamb : ParamGroupOptimizer<Lamb.Options>
         foreach (var group in groups) add_param_group(group);
     }
 
+    /// <summary>Steps with the C# loop even where <see cref="ScriptedSteps"/> is available (tests compare the two).</summary>
+    internal bool PerParameterLoop { get; set; }
+
     public override Tensor step(Func<Tensor>? closure = null)
     {
         // The reference evaluates the closure before it clips the gradients the closure produced.
@@ -48,13 +51,31 @@ public sealed class Lamb : ParamGroupOptimizer<Lamb.Options>
             using (enable_grad())
                 loss = closure();
 
+        bool scripted = !PerParameterLoop && ScriptedSteps.Available;
         using (no_grad())
         using (NewDisposeScope())
-            ClipGradientNorm();
+        {
+            if (scripted) ScriptedSteps.ClipGradNorm(parameters().Select(p => p.grad).OfType<Tensor>().ToArray(), MaxGradientNorm, ClipNormEpsilon);
+            else ClipGradientNorm();
+        }
 
         _step<ParamGroup<Options>>(group =>
         {
             var o = group.Options;
+            if (scripted)
+            {
+                var stepping = group.Parameters.Where(p => p.grad is not null).ToArray();
+                var states = stepping.Select(StateOf<State>).ToArray();
+                foreach (var (state, param) in states.Zip(stepping))
+                {
+                    state.ExpAvg ??= zeros_like(param).DetachFromDisposeScope();
+                    state.ExpAvgSq ??= zeros_like(param).DetachFromDisposeScope();
+                    state.Step += 1;
+                }
+                ScriptedSteps.Lamb(stepping, stepping.Select(p => p.grad!).ToArray(), states.Select(s => s.ExpAvg!).ToArray(),
+                    states.Select(s => s.ExpAvgSq!).ToArray(), states.Select(s => s.Step).ToArray(), group.LearningRate, o);
+                return;
+            }
             foreach (var param in group.Parameters)
             {
                 var grad = param.grad;

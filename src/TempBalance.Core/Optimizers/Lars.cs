@@ -33,10 +33,18 @@ public sealed class Lars : ParamGroupOptimizer<Lars.Options>
         foreach (var group in groups) add_param_group(group);
     }
 
+    /// <summary>Steps with the C# loop even where <see cref="ScriptedSteps"/> is available (tests compare the two).</summary>
+    internal bool PerParameterLoop { get; set; }
+
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup<Options>>(group =>
     {
         var o = group.Options;
         var lr = group.LearningRate;
+        if (!PerParameterLoop && ScriptedSteps.Available)
+        {
+            StepScripted(group.Parameters.Where(p => p.grad is not null).ToArray(), lr, o);
+            return;
+        }
         foreach (var param in group.Parameters)
         {
             var grad = param.grad;
@@ -63,6 +71,24 @@ public sealed class Lars : ParamGroupOptimizer<Lars.Options>
             param.add_(update, alpha: -scaledLr);
         }
     }, closure);
+
+    /// <summary>One script call for the parameters with a momentum buffer, one for those on their first step
+    /// (the script fills their new buffers with the step's direction).</summary>
+    void StepScripted(Parameter[] stepping, double lr, Options o)
+    {
+        if (o.Momentum == 0)
+        {
+            ScriptedSteps.Lars(stepping, stepping.Select(p => p.grad!).ToArray(), [], lr, o, MaxTrustRatio, GradientClamp, firstStep: false);
+            return;
+        }
+        var states = stepping.Select(StateOf<State>).ToArray();
+        var first = stepping.Where((_, i) => states[i].Momentum is null).ToArray();
+        var running = stepping.Where((_, i) => states[i].Momentum is not null).ToArray();
+        foreach (var p in first) StateOf<State>(p).Momentum = empty_like(p).DetachFromDisposeScope();
+        foreach (var (batch, isFirst) in new[] { (running, false), (first, true) })
+            ScriptedSteps.Lars(batch, batch.Select(p => p.grad!).ToArray(), batch.Select(p => StateOf<State>(p).Momentum!).ToArray(),
+                lr, o, MaxTrustRatio, GradientClamp, isFirst);
+    }
 
     protected override void CheckOptions(Options options)
     {

@@ -34,10 +34,20 @@ public sealed class Sgdp : ParamGroupOptimizer<Sgdp.Options>
         foreach (var group in groups) add_param_group(group);
     }
 
+    /// <summary>Steps with the C# loop even where <see cref="ScriptedSteps"/> is available (tests compare the two).</summary>
+    internal bool PerParameterLoop { get; set; }
+
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup<Options>>(group =>
     {
         var o = group.Options;
         var lr = group.LearningRate;
+        if (!PerParameterLoop && ScriptedSteps.Available)
+        {
+            var stepping = group.Parameters.Where(p => p.grad is not null).ToArray();
+            var buffers = stepping.Select(p => StateOf<State>(p).Momentum ??= zeros_like(p).DetachFromDisposeScope()).ToArray();
+            ScriptedSteps.Sgdp(stepping, stepping.Select(p => p.grad!).ToArray(), buffers, lr, o);
+            return;
+        }
         foreach (var param in group.Parameters)
         {
             var grad = param.grad;
