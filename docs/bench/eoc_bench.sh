@@ -32,12 +32,12 @@ done
 sweep() { # name, extra options
   local name=$1; shift
   rm -rf "$work/$name"
-  local start end
-  start=$(date +%s.%N)
-  $T sweep $common --epochs "$sweep_epochs" --subset "$sweep_subset" --grid lr=0.01,0.02,0.04 --grid batch-size=16,32,64 "$@" --out "$work/$name" > "$work/$name.log" 2>&1
-  end=$(date +%s.%N)
-  awk -F, -v name="$name" -v wall="$(echo "$end - $start" | bc)" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") col = i; next }
-    { sum += $col; n++ } END { printf "%s: wall %.1f s, %d runs, sum of run seconds %.1f s\n", name, wall, n, sum }' "$work/$name/sweep.csv"
+  # wall, user and system seconds of the whole command: (user + system) / wall is the number of cores kept busy.
+  /usr/bin/time -f "%e %U %S" -o "$work/$name.time" \
+    $T sweep $common --epochs "$sweep_epochs" --subset "$sweep_subset" --grid lr=0.01,0.02,0.04 --grid batch-size=16,32,64 "$@" --out "$work/$name" > "$work/$name.log" 2>&1
+  read -r wall user system < "$work/$name.time"
+  awk -F, -v name="$name" -v wall="$wall" -v cpu="$(echo "$user + $system" | bc)" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "seconds") col = i; next }
+    { sum += $col; n++ } END { printf "%s: wall %.1f s, cpu %.1f s (%.2f cores busy), %d runs, sum of run seconds %.1f s\n", name, wall, cpu, cpu / wall, n, sum }' "$work/$name/sweep.csv"
 }
 echo "== 3x3 sweep, $sweep_subset images, $sweep_epochs epoch(s) per run"
 sweep parallel2 --parallel 2

@@ -35,6 +35,14 @@ foreach (var window in new[] { (1, 10), (11, 20), (21, 30), (31, 40), (41, 50), 
     if (part.Count == 0) continue;
     Console.WriteLine($"  epochs {window.Item1}-{Math.Min(window.Item2, part[^1].Epoch)}: mean test loss {part.Average(e => e.TestLoss!.Value):F4}, mean acc {part.Average(e => e.TestAccuracy!.Value):P2}, J {part[0].J:F3}-{part[^1].J:F3}, mean train loss {part.Average(e => e.TrainLoss):F4}");
 }
+// Single epochs' test losses are noisy (±0.01); the minimum of a centred 9-epoch mean is steadier.
+{
+    var trained = centre.Epochs.Where(e => e.Epoch >= 1).ToList();
+    var smooth = Enumerable.Range(4, trained.Count - 8).Select(i => (trained[i].Epoch, Loss: trained.Skip(i - 4).Take(9).Average(e => e.TestLoss!.Value), trained[i].J)).ToList();
+    var low = smooth.MinBy(p => p.Loss);
+    Console.WriteLine($"9-epoch mean test loss: lowest {low.Loss:F4} centred on epoch {low.Epoch} (J {low.J:F3}); " +
+        string.Join(", ", smooth.Where(p => p.Epoch % 10 == 5).Select(p => $"epoch {p.Epoch}: {p.Loss:F4}")));
+}
 // The local slope: J^2 growth per epoch over 10-epoch windows, to see whether the growth stays linear up to the edge.
 Console.WriteLine("J^2 growth per epoch by window: " + string.Join(", ", Enumerable.Range(0, (cm.LastEpoch!.Value) / 10)
     .Select(w => $"{w * 10}-{w * 10 + 10}: {(Sq(centre.JAt(w * 10 + 10)) - Sq(centre.JAt(w * 10))) / 10:F5}")));
@@ -52,8 +60,10 @@ PhaseDiagramPlot.SavePng(zoom, Path.Combine(figures, "eoc-a-trajectory.png"),
         [new Series("J²", Palette.Blue, centre.Epochs.Select(e => ((double)e.Epoch, Sq(e.J))).ToList(), Markers: false), fitLine], VLines: marks, HLines: [1.0], LegendBelow: true);
     var bottom = new Chart("Test loss and train loss", "epoch", "cross-entropy",
         [new Series("test loss", Palette.Red, centre.Epochs.Where(e => e.Epoch >= 1).Select(e => ((double)e.Epoch, e.TestLoss!.Value)).ToList(), Markers: false),
+         new Series("test loss, centred 9-epoch mean", Palette.Purple, Enumerable.Range(5, Math.Max(0, cm.LastEpoch.Value - 8))
+             .Select(t => ((double)t, centre.Epochs.Where(e => e.Epoch >= t - 4 && e.Epoch <= t + 4).Average(e => e.TestLoss!.Value))).ToList(), Markers: false),
          new Series("train loss (running mean over the epoch)", Palette.Orange, centre.Epochs.Where(e => e.Epoch >= 1).Select(e => ((double)e.Epoch, e.TrainLoss)).ToList(), Markers: false)],
-        VLines: marks, YMin: 0.1, YMax: 0.55, MarkLabelsBelow: true);
+        VLines: marks, YMin: 0.05, YMax: 0.55, MarkLabelsBelow: true);
     Charts.Save(Path.Combine(figures, "eoc-a-curves.png"), $"Centre run: {centre.Short()}, Fashion-MNIST", [top, bottom]);
 }
 
@@ -99,7 +109,7 @@ Factor("1/(1-momentum) (lr 0.02, batch 32)", fitted.Where(r => r.Setting.Learnin
 }
 
 // ---------------------------------------------------------------- (c) weight decay: the paper's Fig. 6
-var decayRuns = Run.LoadSweep(Path.Combine(study, "c-decay")).OrderBy(r => r.WeightDecay).ToList();
+var decayRuns = Run.LoadSweep(Path.Combine(study, "c-decay")).Where(r => r.Metrics.LastEpoch >= 1).OrderBy(r => r.WeightDecay).ToList();
 if (decayRuns.Count > 0)
 {
     var free = decayRuns.First(r => r.WeightDecay == 0);
@@ -119,15 +129,19 @@ if (decayRuns.Count > 0)
         Console.WriteLine($"| {r.WeightDecay:G3} | {last.J:F3} | {r.PointAt(last.Epoch).J0OverJ:F3} | {PhaseDiagram.Default.Classify(r.PointAt(last.Epoch))} | J^2 {Sq(last.J):F3} vs {projected:F3} | {r.Metrics.BestTestLoss:F4} ({r.Metrics.BestEpoch}, {r.Metrics.JAtBestEpoch:F3}) | {r.Metrics.FinalTestAccuracy:P2} | {r.Metrics.BestTestAccuracy:P2} |");
     }
 
-    var colours = decayRuns.Select((r, k) => Palette.Cycle(k)).ToList();
-    var png = PhaseDiagramPlot.EncodePng(zoom);
+    SKColor[] decayColours = [Palette.Blue, Palette.Orange, Palette.Green, Palette.Purple, Palette.Brown, Palette.Teal];
+    var colours = decayRuns.Select((r, k) => decayColours[k % decayColours.Length]).ToList();
+    // Strong decay shrinks J below its initial 0.5, so this window reaches higher 1/J than the centre run's.
+    var decayWindow = PhaseDiagram.Compute(new PhaseDiagramSettings { J0OverJMin = -1, J0OverJMax = 1.5, InverseJMin = 0.6,
+        InverseJMax = Math.Max(2.1, Math.Ceiling(decayRuns.Max(r => r.Points.Max(p => p.InverseJ)) * 10 + 1) / 10) });
+    var png = PhaseDiagramPlot.EncodePng(decayWindow);
     using (var bitmap = SKBitmap.Decode(png))
     using (var canvas = new SKCanvas(bitmap))
     {
         using var font = new SKFont(Charts.Typeface, 13);
         for (int k = 0; k < decayRuns.Count; k++)
         {
-            var pixels = decayRuns[k].Points.Select(p => PhaseDiagramPlot.PixelOf(zoom.Settings, p)).ToList();
+            var pixels = decayRuns[k].Points.Select(p => PhaseDiagramPlot.PixelOf(decayWindow.Settings, p)).ToList();
             using var stroke = new SKPaint { Color = colours[k], StrokeWidth = 2.5f, IsAntialias = true, Style = SKPaintStyle.Stroke };
             using var fill = new SKPaint { Color = colours[k], IsAntialias = true };
             for (int i = 1; i < pixels.Count; i++) canvas.DrawLine(pixels[i - 1], pixels[i], stroke);
@@ -139,7 +153,8 @@ if (decayRuns.Count > 0)
             canvas.DrawText($"weight decay {decayRuns[k].WeightDecay:G3}", 864, y + 1, font, ink);
         }
         using var title = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-        canvas.DrawText($"Runs ({free.Short()}), large dot = epoch {free.Metrics.LastEpoch}", 836, 452, font, title);
+        canvas.DrawText($"lr {free.Setting.LearningRate}, batch {free.Setting.BatchSize}, momentum {free.Setting.Momentum},", 836, 430, font, title);
+        canvas.DrawText($"epochs 0-{free.Metrics.LastEpoch} (large dot: the last)", 836, 448, font, title);
         using var image = SKImage.FromBitmap(bitmap);
         using var data = image.Encode(SKEncodedImageFormat.Png, 100);
         File.WriteAllBytes(Path.Combine(figures, "eoc-c-decay-phase.png"), data.ToArray());
@@ -163,10 +178,16 @@ if (decayRuns.Count > 0)
 Console.WriteLine();
 Console.WriteLine("## compute (sum of epoch_seconds + esd_seconds per run; one torch thread per run, shared machine)");
 var parts = new (string Name, List<Run> Runs)[] { ("a-centre", [centre]), ("b-grid", Run.LoadSweep(Path.Combine(study, "b-grid")).ToList()),
-    ("b-momentum", Run.LoadSweep(Path.Combine(study, "b-momentum")).ToList()), ("c-decay", decayRuns) };
+    ("b-momentum", Run.LoadSweep(Path.Combine(study, "b-momentum")).ToList()), ("c-decay", decayRuns),
+    ("x-c-decay-lr0.4-diverged", Run.LoadSweep(Path.Combine(study, "x-c-decay-lr0.4-diverged")).ToList()),
+    ("x-c-decay-lr0.2-b64-stopped", Run.LoadSweep(Path.Combine(study, "x-c-decay-lr0.2-b64-stopped")).ToList()) };
 foreach (var (name, runs) in parts)
     Console.WriteLine($"{name}: {runs.Count} run(s), {runs.Sum(r => r.Epochs.Count - 1)} epochs, {runs.Sum(r => r.Seconds) / 60:F1} min");
 Console.WriteLine($"total: {parts.Sum(p => p.Runs.Sum(r => r.Seconds)) / 3600:F2} h");
+// The abandoned weight-decay settings: J and test loss per epoch, to say why they were abandoned.
+foreach (var (name, runs) in parts.Where(p => p.Name.StartsWith("x-", StringComparison.Ordinal)))
+    foreach (var r in runs)
+        Console.WriteLine($"{name} ({r.Short()}, weight decay {r.WeightDecay}): " + string.Join("; ", r.Epochs.Select(e => $"{e.Epoch}: J {e.J:F3}, test loss {e.TestLoss:F3}")));
 
 static void PrintFit(string what, JSquaredSlope s) =>
     Console.WriteLine(s.Succeeded
