@@ -275,8 +275,8 @@ public static class SweepCommand
         AnsiConsole.Write(table);
         if (runs.Where(r => r.Metrics.BestTestAccuracy is not null).MaxBy(r => r.Metrics.BestTestAccuracy) is { } best)
             Console.WriteLine($"Best: run {best.Point.Index + 1} ({best.Point.Label(fields)}), best test accuracy {best.Metrics.BestTestAccuracy:P2}, in {best.Folder}");
-        var check = SweepGuidelineCheck.From([.. runs.Where(r => RunMetrics.SgdSettingOf(r.Point.Config) is not null)
-            .Select(r => new GuidelineRun(r.Point.Index + 1, RunMetrics.SgdSettingOf(r.Point.Config)!, r.Metrics))]);
+        var check = SweepGuidelineCheck.From([.. runs.Where(r => RunMetrics.ScalingSettingOf(r.Point.Config) is not null)
+            .Select(r => new GuidelineRun(r.Point.Index + 1, RunMetrics.ScalingSettingOf(r.Point.Config)!, r.Metrics))]);
         if (check is not null)
             Console.WriteLine(
                 $"Scaling relation: c = {check.ReferenceFit.Coefficient:F2} from run {check.ReferenceId}; c fitted to all runs {check.PooledCoefficient:F2}, " +

@@ -140,6 +140,17 @@ public sealed record RunMetrics(
         return results.Epochs.Select(e => new EpochMeasurement(e.Epoch, e.TestLoss, e.TestAccuracy, jByEpoch.GetValueOrDefault(e.Epoch))).ToList();
     }
 
+    /// <summary>
+    /// The setting a run contributes to the guideline check of a sweep: its SGD setting when it trains without weight
+    /// decay, else null. Weight decay pulls J^2 back (the paper's Fig. 6), so its slope says nothing about the scaling
+    /// relation's constant c and would corrupt the fit over the other runs.
+    /// </summary>
+    public static SgdSetting? ScalingSettingOf(TrainingConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return config.WeightDecay == 0 ? SgdSettingOf(config) : null;
+    }
+
     /// <summary>The SGD setting of a config for the scaling relation; null when it does not train with SGD or its numbers cannot be one.</summary>
     public static SgdSetting? SgdSettingOf(TrainingConfig config)
     {

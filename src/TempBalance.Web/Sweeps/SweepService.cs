@@ -167,7 +167,7 @@ public sealed class SweepService(
             var setting = RunMetrics.SgdSettingOf(config);
             var metrics = RunMetrics.From(measurements, setting);
             rows.Add(new SweepRunRow(run.Id, run.Name, fields.Select(f => f?.Get(config)).ToList(), run.Status, run.CompletedEpochs, run.Epochs, metrics));
-            if (setting is not null) guidelineRuns.Add(new GuidelineRun(run.Id, setting, metrics));
+            if (RunMetrics.ScalingSettingOf(config) is { } scaling) guidelineRuns.Add(new GuidelineRun(run.Id, scaling, metrics));
         }
         var counts = runRows.GroupBy(r => r.Status).Select(g => new RunCount(id, g.Key, g.Count(), g.Max(r => r.BestTestAccuracy)));
         return new SweepDetails(Summarise(sweep, counts), baseConfig, rows, watched, SweepGuidelineCheck.From(guidelineRuns));

@@ -91,6 +91,8 @@ public class RunMetricsTests
         Assert.Equal(Seed, RunMetrics.SgdSettingOf(sgd));
         Assert.Null(RunMetrics.SgdSettingOf(sgd with { Optimizer = new OptimizerOptions { Kind = OptimizerKind.Adam } }));
         Assert.Null(RunMetrics.SgdSettingOf(sgd with { Lookahead = new LookaheadOptions() }));
+        Assert.Equal(Seed, RunMetrics.ScalingSettingOf(sgd with { WeightDecay = 0 }));
+        Assert.Null(RunMetrics.ScalingSettingOf(sgd with { WeightDecay = 1e-4 }));
     }
 
     [Fact]

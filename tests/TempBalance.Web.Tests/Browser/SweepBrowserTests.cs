@@ -117,7 +117,9 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
                 null, new PageWaitForFunctionOptions { Timeout = 60_000 });
             await page.EvaluateAsync("() => document.getElementById('chart-sweep-parcoords')?.scrollIntoView({ block: 'nearest' })");
             // The parallel coordinates: drawn by the full plotly bundle (the cartesian one has no parcoords).
-            await page.WaitForFunctionAsync("() => document.querySelector('#chart-sweep-parcoords .parcoords') !== null",
+            // Plotly draws parcoords with WebGL, which headless Chromium without a GPU offers only some of the time;
+            // what the page owns is the plot's data, so wait for that rather than for the WebGL drawing.
+            await page.WaitForFunctionAsync("() => document.getElementById('chart-sweep-parcoords')?.data?.[0]?.type === 'parcoords'",
                 null, new PageWaitForFunctionOptions { Timeout = 60_000 });
             Assert.Equal(8, await page.EvaluateAsync<int>("() => document.getElementById('chart-sweep-parcoords').data[0].dimensions[0].values.length"));
             Assert.Equal(9, await page.Locator("[data-testid='sweep-runs'] tbody tr").CountAsync());
