@@ -387,6 +387,7 @@ public static class BenchOptimizersCommand
         readonly TorchSharp.Modules.Parameter[] parameters;
         readonly Tensor images;
         readonly Tensor labels;
+        readonly bool oneDnnOffForForward;
         readonly bool oneDnnOffForBackward;
         bool hasGradients;
 
@@ -395,7 +396,8 @@ public static class BenchOptimizersCommand
             model = ModelFactory.Create(config.Model, Classes, Channels, ImageSize, config.WidthFactor);
             SeededInitialization.Apply(model, seed);
             model.train();
-            oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, CPU);
+            oneDnnOffForForward = CpuConvolutionWorkaround.NeededForForward(model, CPU);
+            oneDnnOffForBackward = !oneDnnOffForForward && CpuConvolutionWorkaround.Needed(model, CPU);
             // TempBalance lays out one group per tuned layer, as in training; its spectral refits happen once per epoch
             // (docs/benchmarks.md has their time), not in a step.
             if (config.TempBalance.Enabled) optimizer = (tempBalance = new TempBalanceMethod(model, config)).Optimizer;
@@ -475,6 +477,8 @@ public static class BenchOptimizersCommand
         {
             using var scope = NewDisposeScope();
             var clocks = Clocks.Start();
+            // As in training: PyTorch's own convolution kernels for the whole step where oneDNN's forward ones are wrong.
+            using var oneDnnOffForStep = oneDnnOffForForward ? CpuConvolutionWorkaround.OneDnnOff() : null;
             var logits = model.forward(images);
             var loss = nn.functional.cross_entropy(logits, labels);
             var stats = stack([loss.detach(), logits.argmax(1).eq(labels).sum().to(ScalarType.Float32)]).cpu().data<float>().ToArray();

@@ -55,7 +55,8 @@ public static class BenchTrainCommand
         using var model = ModelFactory.Create(modelName, info.Classes, info.Channels, info.ImageSize);
         model.to(device);
         // The kernels the trainer would use (none of the models here, at width 1, needs the workaround).
-        bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
+        bool oneDnnOffForForward = CpuConvolutionWorkaround.NeededForForward(model, device);
+        bool oneDnnOffForBackward = !oneDnnOffForForward && CpuConvolutionWorkaround.Needed(model, device);
         model.train();
         using var sgd = optim.SGD(model.parameters(), 0.05, 0.9, weight_decay: 5e-4);
         using var generator = new Generator(0);
@@ -73,6 +74,8 @@ public static class BenchTrainCommand
             }
             using var scope = NewDisposeScope();
             var (images, labels) = pipeline.TrainBatch(order, batch++, batchSize, generator);
+            // As in training: PyTorch's own convolution kernels for the whole step where oneDNN's forward ones are wrong.
+            using var oneDnnOffForStep = oneDnnOffForForward ? CpuConvolutionWorkaround.OneDnnOff() : null;
             var loss = nn.functional.cross_entropy(model.forward(images), labels);
             sgd.zero_grad();
             using (oneDnnOffForBackward ? CpuConvolutionWorkaround.OneDnnOff() : null)

@@ -51,13 +51,13 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
             normalise: !ModelFactory.TakesUnitRangePixels(Config.Model));
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);
-        bool oneDnnOffForBackward = CpuConvolutionWorkaround.Needed(model, device);
-        if (oneDnnOffForBackward)
-        {
-            // Fails here, before any epoch, where oneDNN cannot be turned off.
-            CpuConvolutionWorkaround.OneDnnOff().Dispose();
-            Notice?.Invoke(CpuConvolutionWorkaround.Notice(model));
-        }
+        // oneDNN off for the whole run where its forward kernels are wrong for this model, else around each backward
+        // pass where only those are (CpuConvolutionWorkaround). Turning it off fails here, before any epoch, where it
+        // cannot be done.
+        using var oneDnnOffForRun = CpuConvolutionWorkaround.NeededForForward(model, device) ? CpuConvolutionWorkaround.OneDnnOff() : null;
+        bool oneDnnOffForBackward = oneDnnOffForRun is null && CpuConvolutionWorkaround.Needed(model, device);
+        if (oneDnnOffForBackward) CpuConvolutionWorkaround.OneDnnOff().Dispose();
+        if (oneDnnOffForRun is not null || oneDnnOffForBackward) Notice?.Invoke(CpuConvolutionWorkaround.Notice(model));
         environment = RunEnvironment.Describe(device, pipeline.TrainCount, pipeline.TestCount);
         Started?.Invoke(environment);
         using var method = TrainingMethods.Create(Config, model);

@@ -1,3 +1,4 @@
+using TempBalance.Core;
 using TempBalance.Core.Models;
 using TempBalance.Core.Optimizers;
 using static TorchSharp.torch;
@@ -49,6 +50,8 @@ public class LawnLayersTests
         Assert.Equal(Expected[name], constrained.Select(p => p.Name));
         int layers = LawnLayers.ModuleNames(name).Count;
         using var noGrad = no_grad();
+        // As in training: oneDNN's forward kernels are wrong for the narrow WRNs' 24-channel inputs (and gave NaN logits).
+        using var oneDnnOff = CpuConvolutionWorkaround.NeededForForward(model, CPU) ? CpuConvolutionWorkaround.OneDnnOff() : null;
         foreach (var (parameterName, parameter) in constrained)
             if (parameterName.EndsWith(".bias", StringComparison.Ordinal)) parameter.zero_();
         var input = randn(3, channels, size, size, generator: new Generator(1));
