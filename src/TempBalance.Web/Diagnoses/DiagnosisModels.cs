@@ -65,6 +65,11 @@ public sealed record DiagnosisDetails(
     /// <summary>Layers per verdict, every verdict present (possibly 0).</summary>
     public IReadOnlyDictionary<HtsrVerdict, int> VerdictCounts =>
         Enum.GetValues<HtsrVerdict>().ToDictionary(v => v, v => Layers.Count(l => l.Verdict == v));
+
+    /// <summary>As Core's summary picks them: up to 3 layers with an alpha verdict, largest alpha first.</summary>
+    public IReadOnlyList<DiagnosisLayerView> MostUnderTrained =>
+        [.. Layers.Where(l => l.Verdict is HtsrVerdict.OverTrained or HtsrVerdict.WellTrained or HtsrVerdict.UnderTrained && l.Alpha is not null)
+            .OrderByDescending(l => l.Alpha).ThenBy(l => l.Index).Take(3)];
 }
 
 /// <summary>One layer's log-binned ESD (log10 bin edges, counts) with its power-law fit.</summary>
