@@ -50,7 +50,13 @@ public sealed record DiagnosisLayerView(
     int? NumSpikes,
     double? MpBulkMax,
     HtsrVerdict Verdict,
-    string? FitError);
+    string? FitError)
+{
+    /// <summary>The verdict comes from alpha (heavy-tailed, well trained, under-trained), not "too few eigenvalues" or "no fit".</summary>
+    public bool IsJudged => Alpha is not null && IsJudgedVerdict(Verdict);
+
+    public static bool IsJudgedVerdict(HtsrVerdict? verdict) => verdict is HtsrVerdict.OverTrained or HtsrVerdict.WellTrained or HtsrVerdict.UnderTrained;
+}
 
 /// <summary>A diagnosis with its options, its layers in file order, what was skipped, and tensors that could not be read.</summary>
 public sealed record DiagnosisDetails(
@@ -68,7 +74,7 @@ public sealed record DiagnosisDetails(
 
     /// <summary>As Core's summary picks them: up to 3 layers with an alpha verdict, largest alpha first.</summary>
     public IReadOnlyList<DiagnosisLayerView> MostUnderTrained =>
-        [.. Layers.Where(l => l.Verdict is HtsrVerdict.OverTrained or HtsrVerdict.WellTrained or HtsrVerdict.UnderTrained && l.Alpha is not null)
+        [.. Layers.Where(l => l.IsJudged)
             .OrderByDescending(l => l.Alpha).ThenBy(l => l.Index).Take(3)];
 }
 
@@ -84,6 +90,9 @@ public enum DiagnosisDeletion { Deleted, NotFound, StillRunning }
 public sealed record ComparedLayer(string Name, int? BeforeIndex, int? AfterIndex, double? AlphaBefore, double? AlphaAfter, HtsrVerdict? VerdictBefore, HtsrVerdict? VerdictAfter)
 {
     public double? Delta => AlphaBefore is { } a && AlphaAfter is { } b ? b - a : null;
+
+    /// <summary>Both alphas gave a verdict: the change means something (a layer too small to judge is left out of means).</summary>
+    public bool BothJudged => Delta is not null && DiagnosisLayerView.IsJudgedVerdict(VerdictBefore) && DiagnosisLayerView.IsJudgedVerdict(VerdictAfter);
 }
 
 /// <summary>Two diagnoses side by side (e.g. before and after fine-tuning): their layers matched by name.</summary>
@@ -91,8 +100,8 @@ public sealed record DiagnosisComparison(DiagnosisDetails Before, DiagnosisDetai
 {
     public int Matched => Layers.Count(l => l.BeforeIndex is not null && l.AfterIndex is not null);
 
-    /// <summary>Mean change of alpha over matched layers with both alphas; null when none.</summary>
-    public double? MeanDelta => Layers.Where(l => l.Delta is not null).Select(l => l.Delta!.Value).DefaultIfEmpty(double.NaN).Average() is var m && double.IsFinite(m) ? m : null;
+    /// <summary>Mean change of alpha over the matched layers judged in both (<see cref="ComparedLayer.BothJudged"/>); null when none.</summary>
+    public double? MeanDelta => Layers.Where(l => l.BothJudged).Select(l => l.Delta!.Value).DefaultIfEmpty(double.NaN).Average() is var m && double.IsFinite(m) ? m : null;
 
     /// <summary>
     /// The layers of both, in the order of <paramref name="before"/>, with layers only in <paramref name="after"/>

@@ -13,7 +13,8 @@ public static class DiagnosisCharts
 
     /// <summary>
     /// The 2–6 band as a shaded strip across the layers, then one line with markers per series: x the layer's
-    /// position in the file (depth), y its alpha (gaps where a fit failed), the name on hover.
+    /// position in the file (depth), y its alpha, the name on hover. Layers without a verdict (too few eigenvalues,
+    /// a failed fit) are gaps: the alpha of a 3x4 matrix can be 75 and would squash every other point.
     /// </summary>
     public static List<ITrace> AlphaByDepth(IReadOnlyList<(string Name, IReadOnlyList<DiagnosisLayerView> Layers)> series)
     {
@@ -34,7 +35,7 @@ public static class DiagnosisCharts
         for (int s = 0; s < series.Count; s++)
         {
             var (name, layers) = series[s];
-            var line = ChartLayouts.Line(name, layers.Select(l => (double)l.Index), layers.Select(l => l.Alpha ?? double.NaN),
+            var line = ChartLayouts.Line(name, layers.Select(l => (double)l.Index), layers.Select(l => l.IsJudged ? l.Alpha!.Value : double.NaN),
                 color: ChartLayouts.Palette[s % ChartLayouts.Palette.Length], markers: true);
             line.TextArray = [.. layers.Select(l => l.Name)];
             line.HoverTemplate = $"%{{text}}<br>layer %{{x}} · alpha %{{y:.3f}}<extra>{System.Net.WebUtility.HtmlEncode(name)}</extra>";
