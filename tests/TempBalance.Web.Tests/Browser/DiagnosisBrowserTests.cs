@@ -65,7 +65,7 @@ public class DiagnosisBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             // The ESD starts at the layer with the most eigenvalues; another is picked by a row click.
             await page.GetByTestId("layer-name").Filter(new LocatorFilterOptions { HasText = "fc2.weight" }).ClickAsync();
             await Assertions.Expect(page.GetByTestId("esd-caption")).ToContainTextAsync("fc2.weight: alpha");
-            await BrowserSteps.Shot(page, "diagnosis-detail.png", fullPage: true);
+            await BrowserSteps.Shot(page, "diagnosis.png", fullPage: true);
 
             // A second model, and the two side by side.
             using var client = new HttpClient { BaseAddress = app.Factory.BaseAddress };
