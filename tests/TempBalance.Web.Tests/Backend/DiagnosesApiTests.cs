@@ -209,6 +209,31 @@ public sealed class DiagnosesApiTests(DiagnosisTestApp app) : IClassFixture<Diag
         Assert.False(await db.DiagnosisLayers.AnyAsync(l => l.DiagnosisId == before));
     }
 
+    [Fact]
+    public async Task The_multipart_upload_is_still_refused_from_another_site_and_other_endpoints_still_take_only_JSON()
+    {
+        var before = await CountAsync();
+        using var fromOrigin = new HttpRequestMessage(HttpMethod.Post, "/api/diagnoses") { Content = DiagnosisFiles.Form("model.safetensors") };
+        fromOrigin.Headers.Add("Origin", "http://evil.example");
+        Assert.Contains("http://evil.example", await ProblemDetailAsync(await Client.SendAsync(fromOrigin), HttpStatusCode.Forbidden));
+        using var fromSite = new HttpRequestMessage(HttpMethod.Post, "/api/diagnoses") { Content = DiagnosisFiles.Form("model.safetensors") };
+        fromSite.Headers.Add("Sec-Fetch-Site", "cross-site");
+        await ProblemDetailAsync(await Client.SendAsync(fromSite), HttpStatusCode.Forbidden);
+        Assert.Equal(before, await CountAsync());
+
+        using var runs = await Client.PostAsync("/api/runs", DiagnosisFiles.Form("model.safetensors"));
+        await ProblemDetailAsync(runs, HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public void The_upload_limit_is_checked_at_start()
+    {
+        var validation = new TempBalanceWebOptionsValidation();
+        var failures = validation.Validate(null, new TempBalanceWebOptions { Diagnosis = new DiagnosisLimits { MaxUploadBytes = 0 } }).Failures!;
+        Assert.Contains("TempBalance:Diagnosis:MaxUploadBytes is 0; use a size in bytes from 1024", Assert.Single(failures));
+        Assert.True(validation.Validate(null, new TempBalanceWebOptions { Diagnosis = new DiagnosisLimits { MaxUploadBytes = 1024 } }).Succeeded);
+    }
+
     async Task<long> StoreQueuedAsync(string fixture)
     {
         await using var db = await app.App.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>().CreateDbContextAsync();
