@@ -134,8 +134,11 @@ public sealed class DiagnosesApiTests(DiagnosisTestApp app) : IClassFixture<Diag
         Assert.Contains("larger than this server accepts (97.7 KB, TempBalance:Diagnosis:MaxUploadBytes)", detail);
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(app.DataDirectory, "diagnoses", "incoming")));
 
-        // A body announced far beyond the limit is refused before it is read.
+        // A body announced far beyond the limit is refused before it is read: with "Expect: 100-continue" the client
+        // waits for the server's go-ahead, and gets the 413 instead (without it, it would still be writing the body
+        // when the server closes the connection).
         using var request = new HttpRequestMessage(HttpMethod.Post, "/api/diagnoses") { Content = DiagnosisFiles.Form(new byte[3 * DiagnosisTestApp.MaxUploadBytes], "huger.pt") };
+        request.Headers.ExpectContinue = true;
         using var announced = await Client.SendAsync(request);
         Assert.Contains("TempBalance:Diagnosis:MaxUploadBytes", await ProblemDetailAsync(announced, (HttpStatusCode)413));
     }
@@ -207,6 +210,20 @@ public sealed class DiagnosesApiTests(DiagnosisTestApp app) : IClassFixture<Diag
         Assert.False(Directory.Exists(Path.Combine(app.DataDirectory, "diagnoses", before.ToString())));
         await using var db = await app.App.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>().CreateDbContextAsync();
         Assert.False(await db.DiagnosisLayers.AnyAsync(l => l.DiagnosisId == before));
+    }
+
+    [Fact]
+    public async Task At_start_a_diagnosis_left_running_is_analysed_again()
+    {
+        var id = await StoreQueuedAsync("model.safetensors");
+        await using (var db = await app.App.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>().CreateDbContextAsync())
+            await db.Diagnoses.Where(d => d.Id == id).ExecuteUpdateAsync(u => u.SetProperty(d => d.Status, DiagnosisStatus.Running).SetProperty(d => d.LayersDone, 2));
+        using (var stillRunning = await Client.DeleteAsync($"/api/diagnoses/{id}")) await ProblemDetailAsync(stillRunning, HttpStatusCode.Conflict);
+
+        await app.App.Services.GetRequiredService<DiagnosisService>().RecoverAsync();
+        var details = await Client.WaitForDiagnosisAsync(id);
+        Assert.Equal(DiagnosisStatus.Completed, details.Summary.Status);
+        Assert.Equal(5, details.Layers.Count);
     }
 
     [Fact]
