@@ -243,6 +243,20 @@ public sealed class DiagnosesApiTests(DiagnosisTestApp app) : IClassFixture<Diag
     }
 
     [Fact]
+    public async Task The_endpoints_are_in_the_OpenAPI_document_with_the_upload_form()
+    {
+        using var document = JsonDocument.Parse(await Client.GetStringAsync("/openapi/v1.json"));
+        var paths = document.RootElement.GetProperty("paths");
+        foreach (var path in new[] { "/api/diagnoses", "/api/diagnoses/{id}", "/api/diagnoses/{id}/layers/{layer}/spectrum", "/api/diagnoses/compare" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is not in the OpenAPI document");
+        var form = paths.GetProperty("/api/diagnoses").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("multipart/form-data").GetProperty("schema");
+        Assert.Equal("binary", form.GetProperty("properties").GetProperty("file").GetProperty("format").GetString());
+        Assert.True(form.GetProperty("properties").TryGetProperty("splitParts", out _));
+        Assert.True(paths.GetProperty("/api/diagnoses").GetProperty("post").GetProperty("responses").TryGetProperty("202", out _));
+        Assert.True(paths.GetProperty("/api/diagnoses/{id}").TryGetProperty("delete", out _));
+    }
+
+    [Fact]
     public void The_upload_limit_is_checked_at_start()
     {
         var validation = new TempBalanceWebOptionsValidation();
