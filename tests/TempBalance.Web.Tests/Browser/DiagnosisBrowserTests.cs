@@ -93,6 +93,10 @@ public class DiagnosisBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
                     await BrowserSteps.Shot(phone, $"diagnosis-detail-phone{(dark ? "-dark" : "")}.png", fullPage: true);
                     // No sideways scrolling of the whole page on a phone.
                     Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the page scrolls sideways");
+                    await BrowserSteps.Open(phone, "/diagnoses");
+                    await Assertions.Expect(phone.GetByTestId("diagnoses").Locator("tbody tr")).ToHaveCountAsync(2);
+                    await BrowserSteps.Shot(phone, $"diagnoses-phone{(dark ? "-dark" : "")}.png", fullPage: true);
+                    Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the list scrolls sideways");
                 }
                 finally
                 {
