@@ -112,6 +112,13 @@ public sealed class DiagnosisService(
         return [.. rows.Select(ToView)];
     }
 
+    /// <summary>One diagnosis without its layers (what a page polls while it runs).</summary>
+    public async Task<DiagnosisSummaryView?> GetSummaryAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Diagnoses.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, cancellationToken) is { } diagnosis ? ToView(diagnosis) : null;
+    }
+
     public async Task<DiagnosisDetails?> GetAsync(long id, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
