@@ -10,6 +10,7 @@ using TempBalance.Web.Auth;
 using TempBalance.Web.Benchmarks;
 using TempBalance.Web.Components;
 using TempBalance.Web.Data;
+using TempBalance.Web.Diagnoses;
 using TempBalance.Web.Health;
 using TempBalance.Web.Jobs;
 using TempBalance.Web.Live;
@@ -35,6 +36,7 @@ builder.Services.AddOptions<TempBalanceWebOptions>().Bind(builder.Configuration.
 builder.Services.AddSingleton<IValidateOptions<TempBalanceWebOptions>, TempBalanceWebOptionsValidation>();
 builder.AddTempBalanceDatabase();
 builder.AddTrainingQueue();
+builder.AddDiagnoses();
 builder.Services.AddTempBalanceHealthChecks();
 builder.AddTempBalanceAuth();
 // No "Server: Kestrel": it tells an attacker what to look up.
@@ -83,6 +85,7 @@ try
     await HyperparameterBackfill.RunAsync(app.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<TempBalanceDbContext>>());
     await app.Services.GetRequiredService<FirstAdmin>().EnsureAsync();
     await app.Services.GetRequiredService<RunLifecycle>().RecoverAsync();
+    await app.Services.GetRequiredService<DiagnosisService>().RecoverAsync();
     // The first runs-list query pays for EF's query compilation (~0.5 s); pay it here, not on the first page view.
     await app.Services.GetRequiredService<RunService>().ListAsync(new RunQuery());
 }
@@ -106,7 +109,9 @@ app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api =>
     api.Use((context, next) =>
     {
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
-            size.MaxRequestBodySize = settings.Value.Limits.MaxRequestBodyBytes;
+            size.MaxRequestBodySize = DiagnosesApi.IsUpload(context.Request)
+                ? settings.Value.Diagnosis.MaxUploadBytes + DiagnosesApi.FormOverheadBytes
+                : settings.Value.Limits.MaxRequestBodyBytes;
         return next(context);
     });
 });
@@ -147,6 +152,7 @@ app.MapScalarApiReference(scalar => scalar
     .HideDeveloperTools());
 app.MapRunsApi();
 app.MapSweepsApi();
+app.MapDiagnosesApi();
 app.MapAccountEndpoints();
 app.MapHub<TrainingHub>("/hubs/training").RequireAuthorization(Roles.CanRead);
 app.MapTrainingQueueDashboard();

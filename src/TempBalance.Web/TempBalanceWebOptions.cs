@@ -41,6 +41,9 @@ public sealed class TempBalanceWebOptions
     public int MaxSweepRuns { get; set; } = Core.Sweeps.SweepSpec.DefaultMaxRuns;
     public RunLimits Limits { get; set; } = new();
 
+    /// <summary>"TempBalance:Diagnosis": uploads of models to diagnose.</summary>
+    public DiagnosisLimits Diagnosis { get; set; } = new();
+
     public ProxyOptions ForwardedHeaders { get; set; } = new();
 
     /// <summary>/health/ready reports the data folder unhealthy when less than this is free (a run's checkpoint needs room).</summary>
@@ -51,6 +54,12 @@ public sealed class TempBalanceWebOptions
     public string DatasetRootPath => string.IsNullOrWhiteSpace(DatasetRoot) ? DatasetCatalog.DefaultDataRoot() : Path.GetFullPath(DatasetRoot);
 
     public string RunDirectory(long runId) => Path.Combine(DataDirectoryPath, "runs", runId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Where a diagnosis keeps its uploaded file (or a zip's extracted files).</summary>
+    public string DiagnosisDirectory(long diagnosisId) => Path.Combine(DataDirectoryPath, "diagnoses", diagnosisId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Uploads being received, before they become a diagnosis.</summary>
+    public string IncomingUploadsDirectory => Path.Combine(DataDirectoryPath, "diagnoses", "incoming");
 
     public string CheckpointPath(long runId) => Path.Combine(RunDirectory(runId), "checkpoint.bin");
 }
@@ -81,6 +90,13 @@ public sealed class RunLimits
 
     /// <summary>The largest request body the API reads; larger ones are refused with 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+}
+
+/// <summary>"TempBalance:Diagnosis": what one model upload may be.</summary>
+public sealed class DiagnosisLimits
+{
+    /// <summary>The largest upload (a file, or a zip and what it unpacks to); larger ones are refused with 413.</summary>
+    public long MaxUploadBytes { get; set; } = 2L << 30;
 }
 
 /// <summary>

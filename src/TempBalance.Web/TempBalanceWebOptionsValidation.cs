@@ -38,6 +38,9 @@ public sealed class TempBalanceWebOptionsValidation : IValidateOptions<TempBalan
         Check(limits.RunCreationsPerMinute >= 1, $"{L}:RunCreationsPerMinute is {limits.RunCreationsPerMinute}; use 1 or more.");
         Check(limits.MaxRequestBodyBytes >= 1024, $"{L}:MaxRequestBodyBytes is {limits.MaxRequestBodyBytes}; use at least 1024 (a run request is a few KB).");
 
+        Check(options.Diagnosis.MaxUploadBytes is >= 1024 and <= 1L << 40,
+            $"{S}:Diagnosis:MaxUploadBytes is {options.Diagnosis.MaxUploadBytes}; use a size in bytes from 1024 to 1099511627776 (1 TiB), such as 2147483648.");
+
         foreach (var proxy in options.ForwardedHeaders.KnownProxies)
             Check(IPAddress.TryParse(proxy, out _), $"{S}:ForwardedHeaders:KnownProxies has '{proxy}', which is not an IP address.");
         foreach (var network in options.ForwardedHeaders.KnownNetworks)

@@ -189,3 +189,6 @@ public sealed record DiagnosisReport(
     DiagnosisSummary Summary,
     DiagnosisOptions Options,
     TimeSpan Elapsed);
+
+/// <summary>What <see cref="ModelDiagnosis.Inspect"/> found: how many tensors the inputs list, and every problem with them.</summary>
+public sealed record DiagnosisInspection(int TensorCount, IReadOnlyList<DiagnosisFailure> Failures);

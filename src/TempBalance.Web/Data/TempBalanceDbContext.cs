@@ -20,6 +20,8 @@ public class TempBalanceDbContext(DbContextOptions options) : IdentityDbContext<
     public DbSet<Sweep> Sweeps => Set<Sweep>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<Diagnosis> Diagnoses => Set<Diagnosis>();
+    public DbSet<DiagnosisLayer> DiagnosisLayers => Set<DiagnosisLayer>();
 
     // SQLite hands DateTimes back without a kind; every stored time is UTC, so say so (JSON then ends in "Z").
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -107,6 +109,28 @@ public class TempBalanceDbContext(DbContextOptions options) : IdentityDbContext<
             entry.Property(a => a.Details).HasMaxLength(AuditEntry.MaxDetailsLength);
             entry.HasIndex(a => new { a.RunId, a.At });
             entry.HasOne<Run>().WithMany().HasForeignKey(a => a.RunId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Diagnosis>(diagnosis =>
+        {
+            diagnosis.Property(d => d.FileName).HasMaxLength(Diagnosis.MaxFileNameLength);
+            diagnosis.Property(d => d.Status).HasConversion<string>().HasMaxLength(20);
+            diagnosis.Property(d => d.ErrorMessage).HasMaxLength(TempBalance.Web.Runs.UserMessages.MaxLength);
+            diagnosis.Property(d => d.CreatedByUserId).HasMaxLength(450);
+            diagnosis.Property(d => d.CreatedBy).HasMaxLength(256);
+            diagnosis.HasIndex(d => d.CreatedAt);
+            diagnosis.HasMany(d => d.Layers).WithOne().HasForeignKey(l => l.DiagnosisId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DiagnosisLayer>(layer =>
+        {
+            layer.HasKey(l => new { l.DiagnosisId, l.LayerIndex });
+            layer.Property(l => l.Name).HasMaxLength(500);
+            layer.Property(l => l.Kind).HasMaxLength(40);
+            layer.Property(l => l.Shape).HasMaxLength(100);
+            layer.Property(l => l.DType).HasMaxLength(20);
+            layer.Property(l => l.Verdict).HasConversion<string>().HasMaxLength(30);
+            layer.Property(l => l.FitError).HasMaxLength(1000);
         });
 
         modelBuilder.Entity<ApiToken>(token =>

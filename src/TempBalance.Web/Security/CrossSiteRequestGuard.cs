@@ -10,7 +10,10 @@ namespace TempBalance.Web.Security;
 /// comes from another site (Sec-Fetch-Site) or another origin (Origin); clients that send neither (curl,
 /// scripts, the CLI) are let through.</item>
 /// <item>Its body, when it has one, must be JSON: a form post (urlencoded, multipart, text/plain) is the one
-/// kind a browser sends cross-site without asking the server first, so it is refused with 415.</item>
+/// kind a browser sends cross-site without asking the server first, so it is refused with 415. The one
+/// exception is the model upload (<see cref="Api.DiagnosesApi.IsUpload"/>), a file that only multipart carries:
+/// browsers send Origin and Sec-Fetch-Site with every cross-origin POST, so the check above still refuses one
+/// from another site, and with accounts the SameSite=Lax sign-in cookie does not travel with it.</item>
 /// <item>The SignalR hubs (the app's /hubs/training and Blazor's /_blazor) refuse connections whose Origin is
 /// another site, so a page elsewhere cannot listen to live messages.</item>
 /// </list>
@@ -28,7 +31,7 @@ public sealed class CrossSiteRequestGuard(RequestDelegate next)
                 return;
             }
             bool hasBody = request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
-            if ((hasBody || request.ContentType is not null) && !request.HasJsonContentType())
+            if ((hasBody || request.ContentType is not null) && !request.HasJsonContentType() && !Api.DiagnosesApi.IsUpload(request))
             {
                 await RefuseAsync(context, problems, StatusCodes.Status415UnsupportedMediaType, "Unsupported media type",
                     request.ContentType is null

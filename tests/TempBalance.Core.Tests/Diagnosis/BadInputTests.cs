@@ -32,6 +32,22 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void Inspect_lists_tensors_without_reading_them_and_finds_what_Analyze_would_refuse()
+    {
+        File.Delete(Marker);
+        var good = ModelDiagnosis.Inspect([Path("model.safetensors")]);
+        Assert.Empty(good.Failures);
+        var report = ModelDiagnosis.Analyze(Path("model.safetensors"));
+        Assert.Equal(report.Layers.Count + report.Skipped.Count, good.TensorCount);
+
+        Assert.Contains("'posix.system'", Assert.Single(ModelDiagnosis.Inspect([Path("malicious_system.pt")]).Failures).Problem);
+        Assert.False(File.Exists(Marker), "the pickle's command ran");
+        Assert.Equal("unknown dtype 'F7'", Assert.Single(ModelDiagnosis.Inspect([Path("unknown_dtype.safetensors")]).Failures).Problem);
+        Assert.Contains("wrong safetensors header length", Assert.Single(ModelDiagnosis.Inspect([Path("bad_header_length.safetensors")]).Failures).Problem);
+        Assert.Contains("shard 'model-00002-of-00002.safetensors' is missing", Assert.Single(ModelDiagnosis.Inspect([Path("sharded_missing")]).Failures).Problem);
+    }
+
+    [Fact]
     public void A_truncated_pt_file_is_a_corrupt_archive()
     {
         Assert.Contains("truncated or corrupt zip archive", Refused("truncated.pt").Message);

@@ -43,7 +43,7 @@ public sealed class CspBrowserTests(BrowserFixture app) : IClassFixture<BrowserF
             Assert.NotEqual("rgba(0, 0, 0, 0)", appBar);
             await AssertNoViolationsAsync(page, console, $"/runs/{run.Id}");
 
-            foreach (var url in new[] { "/", "/runs/new", "/queue", $"/compare?ids={run.Id}" })
+            foreach (var url in new[] { "/", "/runs/new", "/queue", $"/compare?ids={run.Id}", "/diagnoses" })
             {
                 await BrowserSteps.Open(page, url);
                 await page.WaitForTimeoutAsync(500);

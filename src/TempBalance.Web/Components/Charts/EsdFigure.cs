@@ -12,10 +12,13 @@ namespace TempBalance.Web.Components.Charts;
 /// </summary>
 public static class EsdFigure
 {
-    public static List<ITrace> Traces(SpectrumView spectrum)
+    public static List<ITrace> Traces(SpectrumView spectrum) =>
+        Traces(spectrum.Log10BinEdges, spectrum.Counts, spectrum.Layer.Alpha, spectrum.Layer.Xmin);
+
+    /// <summary>The histogram of a log-binned ESD with its power-law fit from xmin (when there is one); runs and model diagnoses alike.</summary>
+    public static List<ITrace> Traces(double[] edges, int[] counts, double? alpha, double? xmin)
     {
-        var edges = spectrum.Log10BinEdges;
-        var densities = new EsdHistogram(edges, spectrum.Counts).Densities();
+        var densities = new EsdHistogram(edges, counts).Densities();
         // One horizontal segment per non-empty bin (NaN breaks the line): isolated bins stay visible, and log
         // axes need no zero.
         var x = new List<double>();
@@ -31,7 +34,7 @@ public static class EsdFigure
         histogram.HoverTemplate = "λ %{x:.3g}<br>density %{y:.3g}<extra></extra>";
         var traces = new List<ITrace> { histogram };
 
-        if (PowerLaw(spectrum) is { } fit)
+        if (PowerLaw(edges, counts, alpha, xmin) is { } fit)
         {
             traces.Add(ChartLayouts.Line($"power law α = {fit.Alpha:0.00}", fit.X, fit.Y, color: ChartLayouts.Palette[3], dash: "dash"));
             var finite = y.Where(double.IsFinite).ToArray();
@@ -47,11 +50,12 @@ public static class EsdFigure
     public sealed record PowerLawLine(double Alpha, double Xmin, double TailShare, double[] X, double[] Y);
 
     /// <summary>The fitted line from xmin to the largest eigenvalue; null without a successful fit.</summary>
-    public static PowerLawLine? PowerLaw(SpectrumView spectrum)
+    public static PowerLawLine? PowerLaw(SpectrumView spectrum) =>
+        PowerLaw(spectrum.Log10BinEdges, spectrum.Counts, spectrum.Layer.Alpha, spectrum.Layer.Xmin);
+
+    public static PowerLawLine? PowerLaw(double[] edges, int[] counts, double? fittedAlpha, double? fittedXmin)
     {
-        if (spectrum.Layer is not { Alpha: { } alpha, Xmin: { } xmin } || !(alpha > 1) || !(xmin > 0)) return null;
-        var edges = spectrum.Log10BinEdges;
-        var counts = spectrum.Counts;
+        if (fittedAlpha is not { } alpha || fittedXmin is not { } xmin || !(alpha > 1) || !(xmin > 0)) return null;
         double total = counts.Sum();
         if (total <= 0 || counts.Length == 0) return null;
 

@@ -304,6 +304,183 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("TempBalance.Web.Data.Diagnosis", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("CreatedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("character varying(450)");
+
+                    b.Property<double?>("ElapsedSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<long>("FileBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("InputErrors")
+                        .HasColumnType("text");
+
+                    b.Property<int>("LayerCount")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LayerTotal")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("LayersDone")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("MeanAlpha")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Skipped")
+                        .HasColumnType("text");
+
+                    b.Property<int>("SkippedCount")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Diagnoses");
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.DiagnosisLayer", b =>
+                {
+                    b.Property<long>("DiagnosisId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("LayerIndex")
+                        .HasColumnType("integer");
+
+                    b.Property<double?>("Alpha")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("AlphaWeighted")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("Columns")
+                        .HasColumnType("bigint");
+
+                    b.Property<double?>("D")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("DType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<int>("EigsNum")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("FitError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)");
+
+                    b.Property<byte[]>("Histogram")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<double?>("LogAlphaNorm")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("LogNorm")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("LogSpectralNorm")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MatrixEntropy")
+                        .HasColumnType("double precision");
+
+                    b.Property<double?>("MpBulkMax")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.Property<int?>("NumSpikes")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Part")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PartCount")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Shape")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<double?>("StableRank")
+                        .HasColumnType("double precision");
+
+                    b.Property<int?>("TailSize")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)");
+
+                    b.Property<double?>("Xmin")
+                        .HasColumnType("double precision");
+
+                    b.HasKey("DiagnosisId", "LayerIndex");
+
+                    b.ToTable("DiagnosisLayers");
+                });
+
             modelBuilder.Entity("TempBalance.Web.Data.EpochMetric", b =>
                 {
                     b.Property<long>("RunId")
@@ -744,6 +921,15 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("TempBalance.Web.Data.DiagnosisLayer", b =>
+                {
+                    b.HasOne("TempBalance.Web.Data.Diagnosis", null)
+                        .WithMany("Layers")
+                        .HasForeignKey("DiagnosisId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TempBalance.Web.Data.EpochMetric", b =>
                 {
                     b.HasOne("TempBalance.Web.Data.Run", null)
@@ -786,6 +972,11 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.Diagnosis", b =>
+                {
+                    b.Navigation("Layers");
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.Run", b =>

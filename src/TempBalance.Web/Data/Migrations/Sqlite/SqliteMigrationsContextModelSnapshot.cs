@@ -290,6 +290,181 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.ToTable("AuditEntries");
                 });
 
+            modelBuilder.Entity("TempBalance.Web.Data.Diagnosis", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedByUserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("ElapsedSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("ErrorMessage")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FileBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("InputErrors")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("LayerCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LayerTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LayersDone")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("MeanAlpha")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("OptionsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Skipped")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SkippedCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Summary")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Diagnoses");
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.DiagnosisLayer", b =>
+                {
+                    b.Property<long>("DiagnosisId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LayerIndex")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("Alpha")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("AlphaWeighted")
+                        .HasColumnType("REAL");
+
+                    b.Property<long>("Columns")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double?>("D")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("DType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("EigsNum")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FitError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("Histogram")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("LogAlphaNorm")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("LogNorm")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("LogSpectralNorm")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MatrixEntropy")
+                        .HasColumnType("REAL");
+
+                    b.Property<double?>("MpBulkMax")
+                        .HasColumnType("REAL");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("NumSpikes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Part")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("PartCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Rows")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Shape")
+                        .IsRequired()
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("StableRank")
+                        .HasColumnType("REAL");
+
+                    b.Property<int?>("TailSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("TEXT");
+
+                    b.Property<double?>("Xmin")
+                        .HasColumnType("REAL");
+
+                    b.HasKey("DiagnosisId", "LayerIndex");
+
+                    b.ToTable("DiagnosisLayers");
+                });
+
             modelBuilder.Entity("TempBalance.Web.Data.EpochMetric", b =>
                 {
                     b.Property<long>("RunId")
@@ -726,6 +901,15 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("TempBalance.Web.Data.DiagnosisLayer", b =>
+                {
+                    b.HasOne("TempBalance.Web.Data.Diagnosis", null)
+                        .WithMany("Layers")
+                        .HasForeignKey("DiagnosisId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("TempBalance.Web.Data.EpochMetric", b =>
                 {
                     b.HasOne("TempBalance.Web.Data.Run", null)
@@ -768,6 +952,11 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.Diagnosis", b =>
+                {
+                    b.Navigation("Layers");
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.Run", b =>
