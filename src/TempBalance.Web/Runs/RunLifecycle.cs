@@ -1,6 +1,7 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
@@ -211,6 +212,18 @@ public sealed class RunLifecycle(
     }
 
     /// <summary>
+    /// A job stopped by its worker's shutdown gives its run up: the heartbeat is cleared, so the next job the
+    /// queue delivers claims the run at once instead of after StaleRunTimeout. Not a state change (the run stays
+    /// Running until then); false when the run is no longer Running.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken) > 0;
+    }
+
+    /// <summary>
     /// Marks runs whose job stopped sending heartbeats as Interrupted (Cancelled when a cancel was pending), so
     /// no run shows "running" forever after a crash. Returns how many it marked.
     /// </summary>
@@ -301,4 +314,16 @@ public sealed class RunLifecycle(
     }
 
     void Enqueue(long id) => jobs.Enqueue<TrainingJob>(job => job.RunAsync(id, CancellationToken.None));
+}
+
+public static class RunLifecycleRegistration
+{
+    /// <summary>The run lifecycle and what it needs, in every role: web nodes create, cancel and resume runs, workers claim and finish them.</summary>
+    public static void AddRunLifecycle(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RunCancellations>();
+        services.AddSingleton<UserMessageCleaner>();
+        services.AddSingleton<RunLifecycle>();
+    }
 }
