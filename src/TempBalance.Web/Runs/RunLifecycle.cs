@@ -242,7 +242,9 @@ public sealed class RunLifecycle(
         {
             var target = RunTransitions.Target(run.Status, RunCause.Sweep)!.Value;
             var message = target == RunStatus.Interrupted
-                ? $"No heartbeat since {run.HeartbeatAt:u} (timeout {timeout}): the training job stopped. Resume the run to continue from its last checkpoint."
+                ? $"No heartbeat since {run.HeartbeatAt:u} (timeout {timeout}): the training job stopped. " + (QueueOutlivesProcesses
+                    ? $"The queue hands the run to another worker within {options.Value.Queue.InvisibilityTimeout}, which continues from its last checkpoint; or resume it now."
+                    : "Resume the run to continue from its last checkpoint.")
                 : null;
             // Only if no heartbeat arrived since it was read: a slow job that just checked in keeps its run.
             if (await MoveAsync(db, run, target, RunCause.Sweep, RunActor.Sweeper, message, cancellationToken, sameHeartbeat: true)) marked++;
@@ -271,6 +273,9 @@ public sealed class RunLifecycle(
             logger.LogInformation("Start-up: runs {RunIds} queued again; {Unfinished} were running or stopping", queued, unfinished.Count);
         return queued;
     }
+
+    /// <summary>The PostgreSQL queue keeps a dead process's job and delivers it again; the in-memory one dies with it.</summary>
+    bool QueueOutlivesProcesses => options.Value.Database.Trim().ToLowerInvariant() is "postgres" or "postgresql";
 
     sealed record RunState(long Id, RunStatus Status, long LastSequence, DateTime? HeartbeatAt);
 
