@@ -25,12 +25,13 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
 {
     const int Epochs = 6;
 
-    // Short timeouts so a dead worker's run moves on within seconds: the heartbeat is stale after 5 s, and the
-    // queue hands the job to another worker after 8 s without a renewal.
+    // Short timeouts so a dead worker's run moves on within seconds: its heartbeat is stale after 15 s, and the
+    // queue hands its job to another worker after 20 s without a renewal. (5 s was too short for a heartbeat on
+    // this 2-core machine under a load of 20: the sweeper marked live runs Interrupted.)
     static readonly string[] Timeouts =
     [
-        "--TempBalance:HeartbeatInterval=00:00:01", "--TempBalance:StaleRunTimeout=00:00:05", "--TempBalance:SweepInterval=00:00:01",
-        "--TempBalance:Queue:InvisibilityTimeout=00:00:08", "--TempBalance:Queue:PollInterval=00:00:01",
+        "--TempBalance:HeartbeatInterval=00:00:01", "--TempBalance:StaleRunTimeout=00:00:15", "--TempBalance:SweepInterval=00:00:02",
+        "--TempBalance:Queue:InvisibilityTimeout=00:00:20", "--TempBalance:Queue:PollInterval=00:00:01",
     ];
 
     [MultiNodeFact]
