@@ -36,8 +36,12 @@ public sealed class RunLifecycle(
 
     DateTime Now => time.GetUtcNow().UtcDateTime;
 
-    /// <summary>Stores new queued runs, announces them and puts them on the training queue.</summary>
-    public async Task QueueNewAsync(IReadOnlyList<Run> runs, RunActor actor, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Stores new queued runs, announces them and puts them on the training queue. <paramref name="storeFirst"/>
+    /// stores what the runs belong to (a sweep) in the same transaction, so either all of it is kept or none.
+    /// </summary>
+    public async Task QueueNewAsync(IReadOnlyList<Run> runs, RunActor actor, CancellationToken cancellationToken = default,
+        Func<TempBalanceDbContext, CancellationToken, Task>? storeFirst = null)
     {
         if (runs.Any(r => r.Status != RunStatus.Queued)) throw new ArgumentException("New runs start queued.", nameof(runs));
         // The Queued message is the first of each run: sequence 1, stored so a restart continues above it.
@@ -49,12 +53,15 @@ public sealed class RunLifecycle(
         }
         await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
         {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (storeFirst is not null) await storeFirst(db, cancellationToken);
             db.Runs.AddRange(runs);
             await db.SaveChangesAsync(cancellationToken);
             var now = Now;
             foreach (var run in runs)
                 RunAudit.Add(db, run.Id, actor, "created", runs.Count > 1 ? $"queued, one of {runs.Count} runs of group {run.GroupName}" : "queued", now);
             await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         foreach (var run in runs)
         {

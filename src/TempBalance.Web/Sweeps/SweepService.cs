@@ -1,13 +1,10 @@
 using System.Text.Json;
-using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using TempBalance.Core.EdgeOfChaos;
 using TempBalance.Core.Sweeps;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
-using TempBalance.Web.Jobs;
-using TempBalance.Web.Live;
 using TempBalance.Web.Runs;
 
 namespace TempBalance.Web.Sweeps;
@@ -19,8 +16,7 @@ namespace TempBalance.Web.Sweeps;
 /// </summary>
 public sealed class SweepService(
     IDbContextFactory<TempBalanceDbContext> dbFactory,
-    IBackgroundJobClient jobs,
-    TrainingUpdates updates,
+    RunLifecycle lifecycle,
     RunService runs,
     IOptions<TempBalanceWebOptions> options,
     ILogger<SweepService> logger)
@@ -61,35 +57,23 @@ public sealed class SweepService(
             CreatedAt = now,
         };
 
-        List<Run> created;
-        await using (var db = await dbFactory.CreateDbContextAsync(cancellationToken))
+        var created = points.Select(point =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var run = Run.For(point.Config, RunStatus.Queued, now);
+            var label = $"{name} · {point.Label(fields)}";
+            run.Name = label.Length <= Run.MaxNameLength ? label : label[..Run.MaxNameLength];
+            run.Tags = [.. tags];
+            run.GroupId = sweep.GroupId;
+            run.GroupName = name;
+            return run;
+        }).ToList();
+        await lifecycle.QueueNewAsync(created, actor ?? RunActor.Anonymous, cancellationToken, async (db, ct) =>
+        {
+            // The sweep row first: its id is what the runs point at.
             db.Sweeps.Add(sweep);
-            await db.SaveChangesAsync(cancellationToken);
-            created = points.Select(point =>
-            {
-                var run = Run.For(point.Config, RunStatus.Queued, now);
-                var label = $"{name} · {point.Label(fields)}";
-                run.Name = label.Length <= Run.MaxNameLength ? label : label[..Run.MaxNameLength];
-                run.Tags = [.. tags];
-                run.GroupId = sweep.GroupId;
-                run.GroupName = name;
-                run.SweepId = sweep.Id;
-                run.CreatedBy = actor?.Name;
-                run.CreatedByUserId = actor?.UserId;
-                return run;
-            }).ToList();
-            db.Runs.AddRange(created);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-        }
-
-        foreach (var run in created)
-        {
-            jobs.Enqueue<TrainingJob>(job => job.RunAsync(run.Id, CancellationToken.None));
-            updates.Publish(new StatusChangedUpdate(run.Id, updates.NextSequence(run.Id, 0), RunStatus.Queued, null));
-        }
+            await db.SaveChangesAsync(ct);
+            foreach (var run in created) run.SweepId = sweep.Id;
+        });
         logger.LogInformation("Sweep {SweepId} queued {Count} runs ({Axes})", sweep.Id, created.Count, string.Join(" x ", fields.Select(f => f.CliName)));
         return new CreateSweepResult(new Dictionary<string, string[]>(), sweep.Id, created.Select(r => r.Id).ToList());
     }

@@ -52,6 +52,9 @@ public sealed class SweepsApiTests : IAsyncLifetime
         Assert.Equal("lr x B · lr=0.01, batch-size=16", runs[0].Summary.Name);
         Assert.All(runs, r => Assert.Equal("lr x B", r.Summary.GroupName));
         Assert.Single(runs.Select(r => r.Summary.GroupId).Distinct());
+        // Sweep runs are created through the run lifecycle like any other: each has its "created" audit entry.
+        var trail = await _client.GetJsonAsync<List<AuditEntryView>>($"/api/runs/{runIds[1]}/audit");
+        Assert.Equal(("created", "queued, one of 4 runs of group lr x B"), (trail[0].Action, trail[0].Details));
 
         var sweep = await WaitForSweepAsync(id, s => s.Summary.Status == SweepStatus.Completed, TimeSpan.FromSeconds(180));
         Assert.Equal(("lr x B", 4, 4), (sweep.Summary.Name, sweep.Summary.RunCount, sweep.Summary.Finished));

@@ -87,7 +87,9 @@ public sealed class EdgeOfChaosPanelTests : IAsyncLifetime
     async Task<IRenderedComponent<EdgeOfChaosPanel>> RenderAsync(long id)
     {
         var details = (await _runs.GetAsync(id))!;
-        var cut = _ctx.Render<EdgeOfChaosPanel>(p => p.Add(c => c.Details, details));
+        var epochs = (await _runs.GetEpochsAsync(id))!;
+        var layers = (await _runs.GetLayersAsync(id))!;
+        var cut = _ctx.Render<EdgeOfChaosPanel>(p => p.Add(c => c.Details, details).Add(c => c.Epochs, epochs).Add(c => c.Layers, layers));
         cut.WaitForElement("[data-testid='edge-of-chaos']");
         return cut;
     }

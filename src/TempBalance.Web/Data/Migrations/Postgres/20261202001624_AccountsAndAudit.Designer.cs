@@ -566,6 +566,9 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                     b.Property<int?>("Subset")
                         .HasColumnType("integer");
 
+                    b.Property<long?>("SweepId")
+                        .HasColumnType("bigint");
+
                     b.PrimitiveCollection<List<string>>("Tags")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -602,6 +605,8 @@ namespace TempBalance.Web.Data.Migrations.Postgres
 
                     b.HasIndex("Model");
 
+                    b.HasIndex("SweepId");
+
                     b.HasIndex("Status", "CreatedAt")
                         .HasFilter("\"ArchivedAt\" IS NULL");
 
@@ -609,6 +614,43 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasFilter("\"ArchivedAt\" IS NULL");
 
                     b.ToTable("Runs");
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.Sweep", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("AxesJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("BaseConfigJson")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("GroupId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<int>("RunCount")
+                        .HasColumnType("integer");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Sweeps");
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
@@ -730,6 +772,14 @@ namespace TempBalance.Web.Data.Migrations.Postgres
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.Run", b =>
+                {
+                    b.HasOne("TempBalance.Web.Data.Sweep", null)
+                        .WithMany()
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>

@@ -550,6 +550,9 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                     b.Property<int?>("Subset")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("SweepId")
+                        .HasColumnType("INTEGER");
+
                     b.PrimitiveCollection<string>("Tags")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -586,6 +589,8 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
 
                     b.HasIndex("Model");
 
+                    b.HasIndex("SweepId");
+
                     b.HasIndex("Status", "CreatedAt")
                         .HasFilter("\"ArchivedAt\" IS NULL");
 
@@ -593,6 +598,41 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasFilter("\"ArchivedAt\" IS NULL");
 
                     b.ToTable("Runs");
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.Sweep", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AxesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("BaseConfigJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("GroupId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("RunCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.ToTable("Sweeps");
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
@@ -714,6 +754,14 @@ namespace TempBalance.Web.Data.Migrations.Sqlite
                         .HasForeignKey("RunId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("TempBalance.Web.Data.Run", b =>
+                {
+                    b.HasOne("TempBalance.Web.Data.Sweep", null)
+                        .WithMany()
+                        .HasForeignKey("SweepId")
+                        .OnDelete(DeleteBehavior.SetNull);
                 });
 
             modelBuilder.Entity("TempBalance.Web.Data.SystemMetric", b =>
