@@ -25,15 +25,67 @@ public sealed class RedisUpdateRelay(
 
     IDisposable? _outgoing;
     ChannelMessageQueue? _incoming;
+    readonly CancellationTokenSource _stopping = new();
+
+    /// <summary>Completes once this node receives other nodes' updates.</summary>
+    internal Task Subscribed { get; private set; } = Task.CompletedTask;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _incoming = await redis.GetSubscriber().SubscribeAsync(Channel);
-        _incoming.OnMessage(message => Deliver(message.Message.ToString()));
         var subscriber = redis.GetSubscriber();
-        // Fire and forget: the training thread publishes, and must not wait for Redis (or for it to come back).
+        // Fire and forget: the training thread publishes, and must not wait for Redis. While Redis is away,
+        // updates are not relayed (pages elsewhere refetch what they missed; /health/ready reports it).
         _outgoing = updates.SubscribePublishedHere(update =>
-            subscriber.Publish(Channel, RunUpdateCodec.Encode(Origin, update), CommandFlags.FireAndForget));
+        {
+            if (redis.IsConnected) subscriber.Publish(Channel, RunUpdateCodec.Encode(Origin, update), CommandFlags.FireAndForget);
+        });
+        Subscribed = SubscribeWhenReachableAsync(subscriber, _stopping.Token);
+        // With Redis up, serve only once subscribed; without, serve anyway and subscribe when it answers.
+        if (!redis.IsConnected) return;
+        try
+        {
+            await Subscribed.WaitAsync(TimeSpan.FromSeconds(10), cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Subscribes as soon as Redis answers. A subscription made once is renewed by the client after every
+    /// reconnect, so a node that started before Redis, or outlived a Redis restart, keeps receiving.
+    /// </summary>
+    async Task SubscribeWhenReachableAsync(ISubscriber subscriber, CancellationToken stopping)
+    {
+        bool told = false;
+        try
+        {
+            while (true)
+            {
+                if (redis.IsConnected)
+                {
+                    try
+                    {
+                        var incoming = await subscriber.SubscribeAsync(Channel);
+                        incoming.OnMessage(message => Deliver(message.Message.ToString()));
+                        _incoming = incoming;
+                        return;
+                    }
+                    catch (RedisException)
+                    {
+                    }
+                }
+                if (!told)
+                {
+                    logger.LogWarning("Redis ({Setting}) does not answer; live updates from other nodes wait for it", "TempBalance:Redis");
+                    told = true;
+                }
+                await Task.Delay(TimeSpan.FromSeconds(1), stopping);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     void Deliver(string message)
@@ -55,7 +107,10 @@ public sealed class RedisUpdateRelay(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _outgoing?.Dispose();
+        await _stopping.CancelAsync();
+        await Subscribed;
         if (_incoming is not null) await _incoming.UnsubscribeAsync();
+        _stopping.Dispose();
     }
 }
 

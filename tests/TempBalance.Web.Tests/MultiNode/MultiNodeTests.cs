@@ -95,7 +95,9 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
             using var playwright = await Playwright.CreateAsync();
             await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
             {
-                ExecutablePath = "/usr/bin/chromium", Headless = true, Args = BrowserFixture.ChromiumArgs,
+                ExecutablePath = "/usr/bin/chromium",
+                Headless = true,
+                Args = BrowserFixture.ChromiumArgs,
             });
             var pages = new List<IPage>();
             foreach (var id in ids)
@@ -174,6 +176,46 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
                     if (app is not null) output.WriteLine($"--- {name} (process {app.Process.Id}):\n{Tail(app.Output)}\n{Tail(app.Errors)}");
             foreach (var app in new[] { web, first, second })
                 if (app is not null) await app.DisposeAsync();
+            TempBalanceAppFactory.DeleteDataDirectory(store);
+        }
+    }
+
+    [MultiNodeFact]
+    public async Task A_worker_started_before_the_web_node_waits_for_its_migrations_and_then_serves()
+    {
+        // A database of its own, empty: nothing has migrated it yet.
+        await using (var db = new NpgsqlConnection(postgres.ConnectionString))
+        {
+            await db.OpenAsync();
+            await using var create = new NpgsqlCommand("CREATE DATABASE waiting", db);
+            await create.ExecuteNonQueryAsync();
+        }
+        var connection = postgres.ConnectionString.Replace("Database=postgres", "Database=waiting", StringComparison.Ordinal);
+        var store = TempBalanceAppFactory.CreateDataDirectory();
+        string[] shared = ["--TempBalance:Database=postgres", $"--ConnectionStrings:TempBalance={connection}", $"--TempBalance:Redis={redis.ConnectionString}"];
+        var worker = AppProcess.StartAsync([.. shared, "--TempBalance:Role=worker"], store);
+        AppProcess? web = null;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(8));
+            Assert.False(worker.IsCompleted, "The worker served before any node had migrated the database.");
+            await using (var db = new NpgsqlConnection(connection))
+            {
+                await db.OpenAsync();
+                await using var tables = new NpgsqlCommand("SELECT count(*) FROM information_schema.tables WHERE table_name = 'Runs'", db);
+                Assert.Equal(0L, (long)(await tables.ExecuteScalarAsync())!);
+            }
+
+            web = await AppProcess.StartAsync([.. shared, "--TempBalance:Role=web"], store, readyPath: "/health/live");
+            var started = await worker.WaitAsync(TimeSpan.FromSeconds(60));
+            using var ready = JsonDocument.Parse(await started.Client.GetStringAsync("/health/ready"));
+            Assert.Equal("worker", ready.RootElement.GetProperty("role").GetString());
+        }
+        finally
+        {
+            if (web is not null) await web.DisposeAsync();
+            if (!worker.IsCompleted) await Task.WhenAny(worker, Task.Delay(TimeSpan.FromSeconds(90)));
+            if (worker.IsCompletedSuccessfully) await worker.Result.DisposeAsync();
             TempBalanceAppFactory.DeleteDataDirectory(store);
         }
     }

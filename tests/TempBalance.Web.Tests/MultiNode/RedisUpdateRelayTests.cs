@@ -81,6 +81,37 @@ public sealed class RedisUpdateRelayTests(RedisServer redis) : IClassFixture<Red
         Assert.False(other.IsCancellationRequested);
     }
 
+    [RedisFact]
+    public async Task A_node_started_before_redis_serves_and_relays_once_redis_answers()
+    {
+        var late = new RedisServer();
+        try
+        {
+            // Started while nothing listens on the port: the start neither throws nor waits for Redis.
+            var early = await Node.StartAsync(late.ConnectionString, abortOnConnectFail: false).WaitAsync(TimeSpan.FromSeconds(20));
+            await using (early)
+            {
+                early.Updates.Publish(new PhaseChangedUpdate(9, 1, 1, TrainingPhase.Training)); // dropped, not thrown
+
+                await late.InitializeAsync();
+                await using var other = await Node.StartAsync(late.ConnectionString);
+                var seen = 0;
+                using var subscription = early.Updates.Subscribe(9, _ => Interlocked.Increment(ref seen));
+                // Publish until the early node's subscription, retried every 2 s, is in place.
+                for (long sequence = 2; Volatile.Read(ref seen) == 0; sequence++)
+                {
+                    Assert.True(sequence < 150, "The node that started before Redis never received an update.");
+                    other.Updates.Publish(new PhaseChangedUpdate(9, sequence, 1, TrainingPhase.Training));
+                    await Task.Delay(100);
+                }
+            }
+        }
+        finally
+        {
+            await late.DisposeAsync();
+        }
+    }
+
     static async Task WaitUntil(Func<bool> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -98,10 +129,12 @@ public sealed class RedisUpdateRelayTests(RedisServer redis) : IClassFixture<Red
         ConnectionMultiplexer _redis = null!;
         RedisUpdateRelay _relay = null!;
 
-        public static async Task<Node> StartAsync(string connectionString)
+        public static async Task<Node> StartAsync(string connectionString, bool abortOnConnectFail = true)
         {
             var node = new Node();
-            node._redis = await ConnectionMultiplexer.ConnectAsync(connectionString);
+            var options = ConfigurationOptions.Parse(connectionString);
+            options.AbortOnConnectFail = abortOnConnectFail;
+            node._redis = await ConnectionMultiplexer.ConnectAsync(options);
             node._relay = new RedisUpdateRelay(node._redis, node.Updates, node.Cancellations, NullLogger<RedisUpdateRelay>.Instance);
             await node._relay.StartAsync(CancellationToken.None);
             return node;
