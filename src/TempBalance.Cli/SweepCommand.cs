@@ -134,6 +134,8 @@ public static class SweepCommand
             $"Sweep of {points.Count} runs ({string.Join(" x ", fields.Select((f, i) => $"{spec.Axes[i].Values.Count} {f.CliName}"))}) of {RecipeText.Describe(spec.Base)}, " +
             $"{workers} at a time with {torchThreads} torch thread{(torchThreads == 1 ? "" : "s")} each; results in {Path.GetFullPath(outDir)}");
 
+        // Every run of a sweep trains on the same dataset: read it once.
+        using var datasets = new DatasetCache();
         var results = new SweepRunResult?[points.Count];
         var gate = new object();
         int next = -1, finished = 0;
@@ -142,7 +144,7 @@ public static class SweepCommand
         {
             for (int k; (k = Interlocked.Increment(ref next)) < points.Count && !cancel.IsCancellationRequested;)
             {
-                var result = RunOne(points[k], fields, outDir, dataRoot, points.Count, cancel.Token);
+                var result = RunOne(points[k], fields, outDir, dataRoot, datasets, points.Count, cancel.Token);
                 lock (gate)
                 {
                     results[k] = result;
@@ -176,7 +178,7 @@ public static class SweepCommand
     static string FolderName(SweepPoint point, IReadOnlyList<SweepField> fields) =>
         $"{point.Index + 1:D3}-" + string.Join("-", fields.Select((f, i) => f.CliName + SweepText.Value(point.Values[i])));
 
-    static SweepRunResult RunOne(SweepPoint point, IReadOnlyList<SweepField> fields, string outDir, string dataRoot, int total, CancellationToken cancellationToken)
+    static SweepRunResult RunOne(SweepPoint point, IReadOnlyList<SweepField> fields, string outDir, string dataRoot, DatasetCache datasets, int total, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(outDir, RunsFolder, FolderName(point, fields));
         var label = $"run {point.Index + 1}/{total} ({point.Label(fields)})";
@@ -187,7 +189,7 @@ public static class SweepCommand
         var clock = Stopwatch.StartNew();
         try
         {
-            var trainer = new Trainer(point.Config, folder, dataRoot);
+            var trainer = new Trainer(point.Config, folder, dataRoot, datasets);
             var watched = WatchedLayers.Primary(point.Config.Model);
             trainer.EpochCompleted += e => Console.WriteLine(
                 $"{label} epoch {e.Epoch}/{point.Config.Epochs}: test loss {e.TestLoss:F4} acc {e.TestAccuracy:P2}" +

@@ -21,6 +21,18 @@ public static class DatasetLoader
     /// </summary>
     public static DatasetSplits Load(string name, string dataRoot, int? subset = null, bool keepFullTestSet = false)
     {
+        var (info, train, test) = LoadAll(name, dataRoot);
+        if (subset is int n)
+        {
+            train = train.Take(n);
+            if (!keepFullTestSet) test = test.Take(n);
+        }
+        return Splits(info, train, test);
+    }
+
+    /// <summary>Every training and test image of the dataset, as its files hold them.</summary>
+    internal static (DatasetInfo Info, ImageData Train, ImageData Test) LoadAll(string name, string dataRoot)
+    {
         var location = DatasetCatalog.Locate(name, dataRoot);
         if (!location.Found) throw new FileNotFoundException(DatasetCatalog.MissingFilesMessage(location));
         var info = location.Dataset;
@@ -38,11 +50,11 @@ public static class DatasetLoader
             "synthetic" => SyntheticData.Create(info),
             _ => throw new ArgumentException($"No loader for dataset '{info.Name}'."),
         };
-        if (subset is int n)
-        {
-            train = train.Take(n);
-            if (!keepFullTestSet) test = test.Take(n);
-        }
+        return (info, train, test);
+    }
+
+    internal static DatasetSplits Splits(DatasetInfo info, ImageData train, ImageData test)
+    {
         var (mean, std) = Normalisation[info.Name];
         return new DatasetSplits(info, train, test, mean, std);
     }

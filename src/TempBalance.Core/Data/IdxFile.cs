@@ -13,24 +13,38 @@ public static class IdxFile
 
     public static (int[] Shape, byte[] Data) Read(string path)
     {
-        var bytes = ReadMaybeGzipped(path);
-        if (bytes.Length < 4 || bytes[0] != 0 || bytes[1] != 0)
+        using var file = File.OpenRead(path);
+        bool gzipped = file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
+        file.Position = 0;
+        using Stream stream = gzipped ? new GZipStream(file, CompressionMode.Decompress) : file;
+
+        Span<byte> magic = stackalloc byte[4];
+        if (stream.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || magic[0] != 0 || magic[1] != 0)
             throw new InvalidDataException($"{path} is not an IDX file (bad magic number).");
-        if (bytes[2] != UnsignedByte)
-            throw new InvalidDataException($"{path}: IDX element type 0x{bytes[2]:x2} is not supported; only unsigned bytes (0x08) are.");
-        int rank = bytes[3];
-        int header = 4 + 4 * rank;
-        if (bytes.Length < header) throw new InvalidDataException($"{path}: truncated IDX header.");
+        if (magic[2] != UnsignedByte)
+            throw new InvalidDataException($"{path}: IDX element type 0x{magic[2]:x2} is not supported; only unsigned bytes (0x08) are.");
+        int rank = magic[3];
+        var sizes = new byte[4 * rank];
+        if (stream.ReadAtLeast(sizes, sizes.Length, throwOnEndOfStream: false) < sizes.Length)
+            throw new InvalidDataException($"{path}: truncated IDX header.");
         var shape = new int[rank];
         long count = 1;
         for (int i = 0; i < rank; i++)
         {
-            shape[i] = BinaryPrimitives.ReadInt32BigEndian(bytes.AsSpan(4 + 4 * i));
+            shape[i] = BinaryPrimitives.ReadInt32BigEndian(sizes.AsSpan(4 * i));
             count *= shape[i];
         }
-        if (bytes.Length - header != count)
-            throw new InvalidDataException($"{path}: header promises {count} values of shape [{string.Join(", ", shape)}] but the file holds {bytes.Length - header}.");
-        return (shape, bytes[header..]);
+        if (shape.Any(d => d < 0) || count > Array.MaxLength)
+            throw new InvalidDataException($"{path}: header promises an impossible shape [{string.Join(", ", shape)}].");
+        // One buffer of exactly the promised size: growing a stream to 47 MB and copying it out allocated four
+        // times that per load, and those large-object allocations forced full garbage collections that stall
+        // every thread (two sweep workers most of all).
+        var data = new byte[count];
+        int read = stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false);
+        int extra = read == data.Length ? stream.Read(stackalloc byte[1]) : 0;
+        if (read != count || extra != 0)
+            throw new InvalidDataException($"{path}: header promises {count} values of shape [{string.Join(", ", shape)}] but the file holds {(extra != 0 ? "more than that" : read.ToString(System.Globalization.CultureInfo.InvariantCulture))}.");
+        return (shape, data);
     }
 
     public static void Write(string path, int[] shape, byte[] data, bool gzip)
@@ -45,23 +59,5 @@ public static class IdxFile
             stream.Write(size);
         }
         stream.Write(data);
-    }
-
-    static byte[] ReadMaybeGzipped(string path)
-    {
-        using var file = File.OpenRead(path);
-        bool gzipped = file.ReadByte() == 0x1f && file.ReadByte() == 0x8b;
-        file.Position = 0;
-        using var buffer = new MemoryStream();
-        if (gzipped)
-        {
-            using var gzip = new GZipStream(file, CompressionMode.Decompress);
-            gzip.CopyTo(buffer);
-        }
-        else
-        {
-            file.CopyTo(buffer);
-        }
-        return buffer.ToArray();
     }
 }

@@ -26,6 +26,13 @@ public sealed class ImageData(Tensor images, Tensor labels) : IDisposable
         return taken;
     }
 
+    /// <summary>A copy of the first <paramref name="count"/> images (all when null or there are fewer); this instance is kept.</summary>
+    public ImageData CopyOfFirst(long? count)
+    {
+        long n = Math.Min(count ?? Count, Count);
+        return new ImageData(Images[..(int)n].clone(), Labels[..(int)n].clone());
+    }
+
     /// <summary>These images on <paramref name="device"/>; this instance is disposed unless it is what is returned.</summary>
     public ImageData To(Device device)
     {

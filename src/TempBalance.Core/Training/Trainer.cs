@@ -10,9 +10,10 @@ namespace TempBalance.Core.Training;
 /// <summary>
 /// Trains one run: loads the data onto the device, builds the model and the method, then for every epoch
 /// trains, evaluates, lets the method analyse the weights and set the next learning rates, checkpoints and
-/// reports. Epoch 0 reports the initial weights. A run directory with a checkpoint is continued.
+/// reports. Epoch 0 reports the initial weights. A run directory with a checkpoint is continued. Runs that share
+/// a <see cref="DatasetCache"/> read their dataset's files once between them.
 /// </summary>
-public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot) : ITrainer
+public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot, DatasetCache? datasets = null) : ITrainer
 {
     const int EvaluationBatchSize = 500;
 
@@ -45,7 +46,8 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         var info = DatasetCatalog.Get(Config.Dataset);
         torch.random.manual_seed(Config.Seed);
         using var pipeline = new InputPipeline(
-            DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset, Config.KeepFullTestSet), device, Config.Augment && info.Channels == 3,
+            datasets?.Load(Config.Dataset, dataRoot, Config.Subset, Config.KeepFullTestSet)
+                ?? DatasetLoader.Load(Config.Dataset, dataRoot, Config.Subset, Config.KeepFullTestSet), device, Config.Augment && info.Channels == 3,
             normalise: !ModelFactory.TakesUnitRangePixels(Config.Model));
         using var model = ModelFactory.Create(Config.Model, info.Classes, info.Channels, info.ImageSize, Config.WidthFactor);
         model.to(device);

@@ -36,6 +36,60 @@ public sealed class DatasetReaderTests : IDisposable
         Assert.Equal(Pixel(2, 0, 3, 20), data.Test.Images[2, 0, 3, 20].item<byte>());
     }
 
+    void WriteFashionMnist(int trainCount, int testCount)
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(root, "fashion-mnist")).FullName;
+        void Images(string file, int n) => IdxFile.Write(Path.Combine(dir, file + ".gz"), [n, 28, 28],
+            Enumerable.Range(0, n * 784).Select(i => Pixel(i / 784, 0, i % 784 / 28, i % 28)).ToArray(), gzip: true);
+        void Labels(string file, int n) => IdxFile.Write(Path.Combine(dir, file + ".gz"), [n],
+            Enumerable.Range(0, n).Select(i => (byte)(i % 10)).ToArray(), gzip: true);
+        Images("train-images-idx3-ubyte", trainCount);
+        Labels("train-labels-idx1-ubyte", trainCount);
+        Images("t10k-images-idx3-ubyte", testCount);
+        Labels("t10k-labels-idx1-ubyte", testCount);
+    }
+
+    [Fact]
+    public void A_dataset_cache_reads_the_files_once_and_gives_each_caller_its_own_copy_with_its_subset()
+    {
+        using var cache = new DatasetCache();
+        // A corrupt file: the error is the loader's, and it is not remembered once the file is mended.
+        WriteFashionMnist(6, 4);
+        var images = Path.Combine(root, "fashion-mnist", "train-images-idx3-ubyte.gz");
+        var good = File.ReadAllBytes(images);
+        File.WriteAllBytes(images, good[..(good.Length / 2)]);
+        Assert.ThrowsAny<Exception>(() => cache.Load("fashion-mnist", root));
+        File.WriteAllBytes(images, good);
+
+        var first = cache.Load("fashion-mnist", root, subset: 3);
+        Directory.Delete(Path.Combine(root, "fashion-mnist"), recursive: true); // later loads cannot read the files again
+        using var full = cache.Load("Fashion-MNIST", root);
+        using var keepTest = cache.Load("fashion-mnist", root, subset: 2, keepFullTestSet: true);
+
+        Assert.Equal([3L, 1, 28, 28], first.Train.Images.shape);
+        Assert.Equal(3L, first.Test.Count);
+        Assert.Equal((6L, 4L), (full.Train.Count, full.Test.Count));
+        Assert.Equal((2L, 4L), (keepTest.Train.Count, keepTest.Test.Count));
+        Assert.Equal(Pixel(5, 0, 27, 1), full.Train.Images[5, 0, 27, 1].item<byte>());
+        Assert.Equal([0L, 1, 2, 3], full.Test.Labels.data<long>().ToArray());
+        Assert.Equal(new float[] { 0.2860f }, full.Mean);
+        // A copy is the caller's: disposing it leaves the cache's and the other callers' images intact.
+        first.Dispose();
+        using var again = cache.Load("fashion-mnist", root, subset: 3);
+        Assert.Equal(Pixel(2, 0, 3, 20), again.Train.Images[2, 0, 3, 20].item<byte>());
+        Assert.Equal(Pixel(1, 0, 3, 20), keepTest.Train.Images[1, 0, 3, 20].item<byte>());
+    }
+
+    [Fact]
+    public void An_idx_file_with_more_data_than_its_header_promises_is_refused()
+    {
+        var path = Path.Combine(root, "long-idx");
+        File.WriteAllBytes(path, [0, 0, 8, 1, 0, 0, 0, 2, 1, 2, 3]);
+        var error = Assert.Throws<InvalidDataException>(() => IdxFile.Read(path));
+        Assert.Contains("promises 2 values", error.Message);
+        Assert.Contains("more than that", error.Message);
+    }
+
     [Fact]
     public void A_truncated_idx_file_is_refused_with_its_path()
     {
