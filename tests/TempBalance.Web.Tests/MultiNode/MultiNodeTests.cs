@@ -74,7 +74,7 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
 
             var ids = await web.Client.CreateRunsAsync(new
             {
-                config = new { model = "mlp", dataset = "synthetic", epochs = Epochs, subset = 2000, batchSize = 32, widthFactor = 0.5, device = "cpu", seed = 1 },
+                config = new { model = "mlp", dataset = "synthetic", epochs = Epochs, subset = 1200, batchSize = 32, widthFactor = 0.5, device = "cpu", seed = 1 },
                 seeds = 2,
                 name = "multi-node",
             });
@@ -145,7 +145,7 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: run {cancelledRun} cancelled {cancelClock.Elapsed.TotalSeconds:0.00} s after the request");
 
             // Meanwhile the sweeper may mark it Interrupted (no heartbeat); the job the queue hands on claims it from there.
-            var done = await web.Client.WaitForRunAsync(killedRun, r => r.Summary.Status.IsFinished() && r.Summary.Status != RunStatus.Interrupted, TimeSpan.FromSeconds(120));
+            var done = await web.Client.WaitForRunAsync(killedRun, r => r.Summary.Status.IsFinished() && r.Summary.Status != RunStatus.Interrupted, TimeSpan.FromSeconds(240));
             Assert.True(done.Summary.Status == RunStatus.Completed, $"{done.Summary.Status}: {done.Summary.ErrorMessage}\n{survivor.Output}");
             output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: run {killedRun} completed on the other worker");
 
