@@ -86,14 +86,3 @@ public sealed partial class ApiExceptionHandler(IProblemDetailsService problems,
     [GeneratedRegex(@"^Required parameter ""(?<type>[^""]+) (?<name>[^"" ]+)"" was not provided")]
     private static partial Regex MissingParameter();
 }
-
-public static class JsonErrors
-{
-    /// <summary>System.Text.Json's message names .NET types and positions; keep the part that says what is wrong.</summary>
-    public static string Message(JsonException ex)
-    {
-        var message = ex.Message;
-        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
-    }
-}

@@ -158,29 +158,12 @@ public static class RunsApi
         return await Create(body, runs, access.ActorOf(user), cancellationToken);
     }
 
-    /// <summary>The request's JSON body, or the 400 that says why it is none (an empty body, malformed JSON).</summary>
-    static async Task<(JsonNode Node, ValidationProblem? Error)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var node = await request.ReadFromJsonAsync<JsonNode>(RunJson.StrictOptions, cancellationToken);
-            return node is null ? (null!, Invalid("body", "The body is empty; send a JSON object.")) : (node, null);
-        }
-        catch (JsonException ex)
-        {
-            return (null!, InvalidJson(ex));
-        }
-        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
-        {
-            return (null!, Invalid("body", ex.Message));
-        }
-    }
+    static Task<(JsonNode Node, ValidationProblem? Error)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken) =>
+        JsonErrors.ReadBodyAsync(request, cancellationToken);
 
-    static ValidationProblem InvalidJson(JsonException ex) =>
-        Invalid(ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body", JsonErrors.Message(ex));
+    static ValidationProblem InvalidJson(JsonException ex) => JsonErrors.Invalid(ex);
 
-    static ValidationProblem Invalid(string field, string message) =>
-        TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
+    static ValidationProblem Invalid(string field, string message) => JsonErrors.Invalid(field, message);
 
     static Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> QuickStart(RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         Create(RunPresets.QuickStart, runs, access.ActorOf(user), cancellationToken);

@@ -42,28 +42,17 @@ public static class SweepsApi
     // Read by hand, as POST /api/runs is, so that a malformed value becomes a 400 naming its field.
     static async Task<Results<Created<CreatedSweep>, ValidationProblem>> Create(HttpRequest request, SweepService sweeps, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
+        var (node, error) = await JsonErrors.ReadBodyAsync(request, cancellationToken);
+        if (error is not null) return error;
         NewSweepRequest? body;
         try
         {
-            var node = await request.ReadFromJsonAsync<JsonNode>(RunJson.StrictOptions, cancellationToken);
             if (node is JsonObject requestObject) RunJson.ExpandConfig(requestObject);
-            body = node?.Deserialize<NewSweepRequest>(RunJson.StrictOptions);
+            body = node.Deserialize<NewSweepRequest>(RunJson.StrictOptions);
         }
         catch (JsonException ex)
         {
-            var field = ex.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : "body";
-            var message = ex.Message.IndexOf(" Path:", StringComparison.Ordinal) is var cut and > 0 ? ex.Message[..cut] : ex.Message;
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });
-        }
-        catch (ArgumentException ex) when (ex.Message.StartsWith("An item with the same key", StringComparison.Ordinal))
-        {
-            // JsonNode reads an object with a repeated property and fails only when the object is first enumerated.
-            var key = ex.Message.Split("Key: ") is [_, var rest] ? rest.Split(' ')[0] : "?";
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"The request names '{key}' more than once in one object."] });
-        }
-        catch (InvalidOperationException ex) when (!request.HasJsonContentType())
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [ex.Message] });
+            return JsonErrors.Invalid(ex);
         }
         if (body is null)
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send a JSON object: { \"config\": { ... }, \"axes\": [{ \"field\": \"lr\", \"values\": [0.01, 0.02] }] }."] });

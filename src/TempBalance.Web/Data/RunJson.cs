@@ -19,7 +19,7 @@ public static class RunJson
     }
 
     /// <summary>
-    /// For request bodies: an unknown property is an error naming it (a typo such as "epoch" would otherwise be
+    /// For request bodies: an unknown or repeated property is an error naming it (a typo such as "epoch" would otherwise be
     /// silently ignored). Configs are read plainly: <see cref="ExpandConfig"/> fills them from their preset first,
     /// so that an error's path still names the field ("config.epochs").
     /// </summary>
@@ -27,7 +27,8 @@ public static class RunJson
 
     static JsonSerializerOptions Strict()
     {
-        var options = new JsonSerializerOptions(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+        // A property named twice in one object is refused too: which value wins would otherwise depend on the reader.
+        var options = new JsonSerializerOptions(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, AllowDuplicateProperties = false };
         options.Converters.Remove(options.Converters.Single(c => c is TrainingConfigJson.Converter));
         return options;
     }

@@ -9,7 +9,9 @@ namespace TempBalance.Web.Live;
 /// <summary>
 /// SignalR hub at /hubs/training for clients outside the Blazor circuit. Clients call JoinRun(runId) and
 /// receive EpochCompleted, LayerMetrics, BatchProgress and StatusChanged. Groups live in memory: a client
-/// re-joins after reconnecting and refetches what it missed (JoinRun returns the run's current sequence).
+/// re-joins after reconnecting and refetches what it missed (JoinRun returns the run's current sequence). An update
+/// published just before the join may still arrive after it; its sequence is at most the returned one and what it
+/// says is in the refetch, so a client skips messages at or below that sequence.
 /// With accounts, connecting needs the viewer role: a sign-in cookie or a personal token (Authorization: Bearer,
 /// or access_token in the query where a client cannot set headers).
 /// </summary>

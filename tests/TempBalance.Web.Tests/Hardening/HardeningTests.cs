@@ -80,6 +80,8 @@ public sealed class HardeningTests(QuietApp app) : IClassFixture<QuietApp>
     [InlineData("""{ "config": { "method": "baseline", "subset": 2000000000 } }""", "config.subset")]
     [InlineData("""{ "config": { "method": "baseline", "seed": 2147483647 }, "seeds": 2 }""", "seeds")]
     [InlineData("""{ "config": { "method": "baseline" }, "seeds": 21 }""", "seeds")]
+    [InlineData("""{ "config": { "method": "baseline" }, "config": { "method": "tb" } }""", "body")]
+    [InlineData("""{ "config": { "method": "baseline", "epochs": 1, "epochs": 2 } }""", "body")]
     public async Task Bad_run_requests_are_400_problems_naming_the_field(string body, string field)
     {
         using var response = await _client.PostAsync("/api/runs", Json(body));
