@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of the solution. Installs test prerequisites first (Chromium for browser tests, PostgreSQL
-# for the team-database test, Fashion-MNIST for training tests). Run as root on Debian 12 or Ubuntu 24.04.
+# and Redis for the team-database and multi-node tests, Fashion-MNIST for training tests). Run as root on Debian 12 or Ubuntu 24.04.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/prerequisites.sh
@@ -8,7 +8,8 @@ source scripts/prerequisites.sh
 need_dotnet
 need_apt_package dataset-fashion-mnist "Fashion-MNIST (training tests)"
 need_apt_package chromium "Chromium (browser tests)"
-want_apt_package postgresql "PostgreSQL (the team-database test)"
+want_apt_package postgresql "PostgreSQL (the team-database and multi-node tests)"
+want_apt_package redis-server "Redis (the multi-node test: live updates and cancels between processes)"
 
 results="$PWD/artifacts/test-results"
 rm -rf "$results"

@@ -7,8 +7,23 @@ public sealed class TempBalanceWebOptions
 {
     public const string Section = "TempBalance";
 
-    /// <summary>Holds the SQLite file and runs/{id}/ (checkpoints, results); relative to the working directory.</summary>
+    /// <summary>
+    /// Holds the SQLite file and runs/{id}/ (checkpoints, results, ESD data); relative to the working directory.
+    /// With several nodes it is the run store they share (one volume mounted on every web and worker node), so
+    /// any worker can resume any run and the web node serves every run's files.
+    /// </summary>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>"all" (one process does everything), "web" (pages, API, hub; no training) or "worker" (trains; only /health).</summary>
+    public string Role { get; set; } = "all";
+
+    /// <summary>
+    /// A StackExchange.Redis connection string (e.g. "redis:6379"): the SignalR backplane and the channel that
+    /// carries live updates and cancel requests between nodes. Required for roles web and worker.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    public QueueOptions Queue { get; set; } = new();
 
     /// <summary>"sqlite" (default) or "postgres" (then ConnectionStrings:TempBalance is an Npgsql connection string).</summary>
     public string Database { get; set; } = "sqlite";
@@ -62,6 +77,19 @@ public sealed class TempBalanceWebOptions
     public string IncomingUploadsDirectory => Path.Combine(DataDirectoryPath, "diagnoses", "incoming");
 
     public string CheckpointPath(long runId) => Path.Combine(RunDirectory(runId), "checkpoint.bin");
+}
+
+/// <summary>"TempBalance:Queue": how the PostgreSQL job queue hands training jobs to workers.</summary>
+public sealed class QueueOptions
+{
+    /// <summary>
+    /// A job whose worker stopped renewing it (killed, or cut off from the database) is handed to another worker
+    /// after this long. A live worker renews its jobs all along, so long trainings are never delivered twice.
+    /// </summary>
+    public TimeSpan InvisibilityTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often an idle worker asks the queue for a job.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 public sealed class HangfireDashboardOptions

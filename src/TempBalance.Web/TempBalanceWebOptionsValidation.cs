@@ -25,6 +25,25 @@ public sealed class TempBalanceWebOptionsValidation : IValidateOptions<TempBalan
             $"{S}:StaleRunTimeout ({options.StaleRunTimeout}) must be longer than {S}:HeartbeatInterval ({options.HeartbeatInterval}), or every run would look stale.");
         Check(options.SweepInterval > TimeSpan.Zero, $"{S}:SweepInterval is {options.SweepInterval}; use a positive time such as 00:00:30.");
         Check(options.ShutdownTimeout >= TimeSpan.Zero, $"{S}:ShutdownTimeout is {options.ShutdownTimeout}; use 0 or a positive time such as 00:01:00.");
+        Check(options.Queue.PollInterval > TimeSpan.Zero, $"{S}:Queue:PollInterval is {options.Queue.PollInterval}; use a positive time such as 00:00:15.");
+        // A job handed to another worker before the run's heartbeat is stale would find the run still claimed
+        // and leave it; the run would wait for a person to resume it.
+        Check(options.Queue.InvisibilityTimeout > options.StaleRunTimeout,
+            $"{S}:Queue:InvisibilityTimeout ({options.Queue.InvisibilityTimeout}) must be longer than {S}:StaleRunTimeout ({options.StaleRunTimeout}), or a killed worker's run would not be resumed by another.");
+        if (NodeRoles.TryParse(options.Role, out var role))
+        {
+            if (role != NodeRole.All)
+            {
+                Check(options.Database?.Trim().ToLowerInvariant() is "postgres" or "postgresql",
+                    $"{S}:Role is '{options.Role}', which needs the database and job queue that every node shares: set {S}:Database to 'postgres' (and ConnectionStrings:TempBalance); it is '{options.Database}'.");
+                Check(!string.IsNullOrWhiteSpace(options.Redis),
+                    $"{S}:Role is '{options.Role}', which needs Redis to carry live updates and cancel requests between nodes: set {S}:Redis to a connection string such as 'redis:6379'.");
+            }
+        }
+        else
+        {
+            errors.Add($"{S}:Role is '{options.Role}'; use 'all', 'web' or 'worker'.");
+        }
         Check(options.MinFreeSpaceMegabytes >= 0, $"{S}:MinFreeSpaceMegabytes is {options.MinFreeSpaceMegabytes}; use 0 or more.");
 
         var limits = options.Limits;

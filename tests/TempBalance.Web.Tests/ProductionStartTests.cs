@@ -95,17 +95,26 @@ public sealed class ProductionApp : IAsyncLifetime
 public sealed partial class AppProcess : IAsyncDisposable
 {
     readonly string _dataDirectory;
+    readonly bool _ownsDataDirectory;
     readonly StringBuilder _errors = new();
+    readonly StringBuilder _output = new();
 
-    AppProcess(Process process, string dataDirectory)
+    AppProcess(Process process, string dataDirectory, bool ownsDataDirectory)
     {
         Process = process;
         _dataDirectory = dataDirectory;
+        _ownsDataDirectory = ownsDataDirectory;
     }
 
     public Process Process { get; }
 
     public HttpClient Client { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>The app's log (standard output) since it began serving, for assertion messages.</summary>
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
 
     /// <summary>What the app wrote to its standard error so far (for assertion messages).</summary>
     public string Errors
@@ -113,8 +122,11 @@ public sealed partial class AppProcess : IAsyncDisposable
         get { lock (_errors) return _errors.ToString(); }
     }
 
-    /// <summary>Starts the app and returns once it serves: Kestrel has logged its port and /health answers.</summary>
-    public static async Task<AppProcess> StartAsync()
+    /// <summary>
+    /// Starts the app and returns once it serves: Kestrel has logged its port and <paramref name="readyPath"/>
+    /// answers "Healthy". With <paramref name="dataDirectory"/> (shared by several processes) the caller deletes it.
+    /// </summary>
+    public static async Task<AppProcess> StartAsync(IEnumerable<string>? extraArguments = null, string? dataDirectory = null, string readyPath = "/health")
     {
         // This test assembly runs from tests/TempBalance.Web.Tests/bin/<Configuration>/net10.0/; the web project
         // was built to src/TempBalance.Web/bin/<Configuration>/net10.0/ with the same configuration.
@@ -123,7 +135,8 @@ public sealed partial class AppProcess : IAsyncDisposable
         var dll = Path.Combine(BrowserFixture.RepositoryRoot(), "src", "TempBalance.Web", "bin", configuration, output.Name, "TempBalance.Web.dll");
         Assert.True(File.Exists(dll), $"The web app's build output is missing: {dll}");
 
-        var dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
+        bool owns = dataDirectory is null;
+        dataDirectory ??= TempBalanceAppFactory.CreateDataDirectory();
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { dll, "--urls", "http://127.0.0.1:0", $"--TempBalance:DataDirectory={dataDirectory}" },
@@ -131,14 +144,15 @@ public sealed partial class AppProcess : IAsyncDisposable
             RedirectStandardError = true,
             WorkingDirectory = dataDirectory,
         };
+        foreach (var argument in extraArguments ?? []) start.ArgumentList.Add(argument);
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
-        var app = new AppProcess(Process.Start(start)!, dataDirectory);
-        await app.WaitUntilServingAsync();
+        var app = new AppProcess(Process.Start(start)!, dataDirectory, owns);
+        await app.WaitUntilServingAsync(readyPath);
         return app;
     }
 
-    async Task WaitUntilServingAsync()
+    async Task WaitUntilServingAsync(string readyPath)
     {
         Process.ErrorDataReceived += (_, e) => { lock (_errors) _errors.AppendLine(e.Data); };
         Process.BeginErrorReadLine();
@@ -157,13 +171,14 @@ public sealed partial class AppProcess : IAsyncDisposable
         // Keep draining its log, so the app never blocks on a full pipe.
         _ = Task.Run(async () =>
         {
-            while (await Process.StandardOutput.ReadLineAsync() is not null) { }
+            while (await Process.StandardOutput.ReadLineAsync() is { } line)
+                lock (_output) _output.AppendLine(line);
         });
         while (true)
         {
             try
             {
-                if (await Client.GetStringAsync("/health", timeout.Token) == "Healthy") return;
+                if (await Client.GetStringAsync(readyPath, timeout.Token) == "Healthy") return;
             }
             catch (HttpRequestException)
             {
@@ -198,7 +213,7 @@ public sealed partial class AppProcess : IAsyncDisposable
             await Process.WaitForExitAsync();
         }
         Process.Dispose();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
+        if (_ownsDataDirectory) TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
     }
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]

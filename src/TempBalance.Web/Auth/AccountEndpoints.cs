@@ -12,6 +12,7 @@ namespace TempBalance.Web.Auth;
 public static class AccountEndpoints
 {
     public const string LoginPath = "/account/login";
+    public const string PasswordPath = "/account/password";
 
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder app)
     {
@@ -20,6 +21,9 @@ public static class AccountEndpoints
         account.MapPost("/login/oidc", SignInWithProvider).RequireRateLimiting(AuthRegistration.SignInRateLimit);
         account.MapPost("/logout", SignOutAsync);
         account.MapPost("/setup", SetUpAsync).RequireRateLimiting(AuthRegistration.SignInRateLimit);
+        // Signed in only; rate limited like sign-in, since the current password is checked here too.
+        app.MapPost(PasswordPath, ChangePasswordAsync).ExcludeFromDescription().RequireAuthorization()
+            .RequireRateLimiting(AuthRegistration.SignInRateLimit);
         return app;
     }
 
@@ -63,6 +67,29 @@ public static class AccountEndpoints
             return Results.LocalRedirect($"{FirstAdmin.SetupPath}?token={Uri.EscapeDataString(token ?? "")}&error={Uri.EscapeDataString(string.Join(" ", errors))}");
         await signIns.SignInAsync(user, isPersistent: false);
         return Results.LocalRedirect("/account");
+    }
+
+    /// <summary>
+    /// Changes a local account's password: the current one must be right and the new one meet the policy. The
+    /// security stamp changes with it, which signs the account out elsewhere; this browser gets a fresh cookie.
+    /// </summary>
+    static async Task<IResult> ChangePasswordAsync(
+        [FromForm] string? currentPassword, [FromForm] string? newPassword, [FromForm] string? confirmPassword,
+        SignInManager<IdentityUser> signIns, IOptions<AuthSettings> settings, HttpContext context)
+    {
+        if (settings.Value.Mode != AuthMode.Local) return Results.NotFound();
+        static IResult Back(string error) => Results.LocalRedirect($"{PasswordPath}?error={Uri.EscapeDataString(error)}");
+        var user = await signIns.UserManager.GetUserAsync(context.User);
+        if (user is null) return Results.LocalRedirect(LoginPath);
+        if (string.IsNullOrEmpty(currentPassword) || string.IsNullOrEmpty(newPassword)) return Back("Enter your current password and a new one.");
+        if (newPassword != confirmPassword) return Back("The new password and its repetition differ.");
+        var result = await signIns.UserManager.ChangePasswordAsync(user, currentPassword, newPassword);
+        if (!result.Succeeded)
+            return Back(result.Errors.Any(e => e.Code == nameof(IdentityErrorDescriber.PasswordMismatch))
+                ? "The current password is wrong."
+                : string.Join(" ", result.Errors.Select(e => e.Description)));
+        await signIns.RefreshSignInAsync(user);
+        return Results.LocalRedirect($"{PasswordPath}?changed=true");
     }
 
     static IResult BackToSignIn(string error, string? returnUrl, string? email) =>

@@ -31,6 +31,17 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
         else builder.UseSqlite(ConnectionString);
     }
 
+    /// <summary>Migrations of this version that the database has not had yet (a worker waits until there are none).</summary>
+    public async Task<IReadOnlyList<string>> PendingMigrationsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var context = CreateMigrationsContext();
+        return (await context.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
+    }
+
+    TempBalanceDbContext CreateMigrationsContext() => UsePostgres
+        ? new PostgresMigrationsContext(new DbContextOptionsBuilder<PostgresMigrationsContext>().UseNpgsql(ConnectionString).Options)
+        : new SqliteMigrationsContext(new DbContextOptionsBuilder<SqliteMigrationsContext>().UseSqlite(ConnectionString).Options);
+
     /// <summary>
     /// Applies the provider's migration set; on SQLite also switches to WAL so pages can read while a job writes.
     /// EF Core guards a migration with a lock: on PostgreSQL an advisory lock that ends with the session, on
@@ -41,9 +52,7 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
     /// </summary>
     public async Task MigrateAsync(ILogger? logger = null, CancellationToken cancellationToken = default)
     {
-        await using TempBalanceDbContext context = UsePostgres
-            ? new PostgresMigrationsContext(new DbContextOptionsBuilder<PostgresMigrationsContext>().UseNpgsql(ConnectionString).Options)
-            : new SqliteMigrationsContext(new DbContextOptionsBuilder<SqliteMigrationsContext>().UseSqlite(ConnectionString).Options);
+        await using var context = CreateMigrationsContext();
         if (UsePostgres)
         {
             await context.Database.MigrateAsync(cancellationToken);

@@ -60,18 +60,23 @@ public sealed class TrainingServerHealthCheck(JobStorage storage, TimeProvider t
     }
 }
 
+/// <summary>What this process is among the nodes, for /health/ready.</summary>
+public sealed record NodeIdentity(NodeRole Role);
+
 public static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
 
-    public static void AddTempBalanceHealthChecks(this IServiceCollection services) =>
-        services.AddHealthChecks()
+    /// <summary>The ready checks; every role has them (on a web node, training-queue means some worker takes jobs).</summary>
+    public static void AddTempBalanceHealthChecks(this IServiceCollection services, NodeRole role) =>
+        services.AddSingleton(new NodeIdentity(role)).AddHealthChecks()
             .AddCheck<TrainingServerHealthCheck>("training-queue", tags: [ReadyTag])
             .AddCheck<DataFolderHealthCheck>("data-folder", tags: [ReadyTag]);
 
     /// <summary>
     /// /health/live: the process answers (no checks, for restarts). /health/ready: database, training-queue
-    /// server and data folder, as JSON with each check's status and description (503 when one fails).
+    /// server, data folder and (when configured) Redis, as JSON with the node's role and each check's status
+    /// and description (503 when one fails).
     /// /health: the same checks as plain text ("Healthy"), as before.
     /// </summary>
     public static void MapTempBalanceHealth(this IEndpointRouteBuilder app)
@@ -91,6 +96,7 @@ public static class HealthEndpoints
         var body = new
         {
             status = report.Status.ToString(),
+            role = context.RequestServices.GetRequiredService<NodeIdentity>().Role.Name(),
             checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status.ToString(), description = e.Value.Description }),
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, JsonSerializerOptions.Web));

@@ -13,25 +13,34 @@ namespace TempBalance.Web.Jobs;
 /// <summary>Hangfire wiring: storage, the training queue's server, start-up recovery, the stale-run sweeper and the dashboard.</summary>
 public static class TrainingQueue
 {
-    public static void AddTrainingQueue(this IHostApplicationBuilder builder)
+    /// <summary>
+    /// Storage and the client that queues runs, in every role; the server that trains them only where the role
+    /// trains (all, worker). The stale-run sweeper runs in every role: each sweep is a compare-and-set on the
+    /// run's heartbeat, so several nodes sweeping at once mark a run once and never a run whose job is alive.
+    /// </summary>
+    public static void AddTrainingQueue(this IHostApplicationBuilder builder, NodeRole role)
     {
         // Storage and activator are registered per host: UseInMemoryStorage() and Hangfire's defaults set
         // process-wide globals, which would make two hosts in one process (tests) share one queue.
         builder.Services.AddSingleton<JobStorage>(sp => sp.GetRequiredService<DatabaseSettings>() is { UsePostgres: true } database
-            ? PostgresStorage(database.ConnectionString)
+            ? PostgresStorage(database.ConnectionString, sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value.Queue)
             : new InMemoryStorage());
         builder.Services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
         builder.Services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
             .UseRecommendedSerializerSettings());
-        builder.Services.AddHangfireServer((sp, server) =>
+        if (role.Trains())
         {
-            server.Queues = [TrainingJob.Queue];
-            var options = sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value;
-            server.WorkerCount = options.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
-            server.ShutdownTimeout = options.ShutdownTimeout;
-        });
+            builder.Services.AddHangfireServer((sp, server) =>
+            {
+                server.Queues = [TrainingJob.Queue];
+                var options = sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value;
+                server.WorkerCount = options.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+                server.ShutdownTimeout = options.ShutdownTimeout;
+                server.ServerName = $"{role.Name()}:{Environment.MachineName}:{Environment.ProcessId}";
+            });
+        }
         // A job stops at its next batch, but an epoch's evaluation and spectral analysis can take a while.
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<TempBalanceWebOptions>>((host, options) =>
             host.ShutdownTimeout = options.Value.ShutdownTimeout + TimeSpan.FromSeconds(5));
@@ -41,12 +50,16 @@ public static class TrainingQueue
         builder.Services.AddHostedService<StaleRunSweeper>();
     }
 
-    static PostgreSqlStorage PostgresStorage(string connectionString)
+    static PostgreSqlStorage PostgresStorage(string connectionString, QueueOptions queue)
     {
         var storageOptions = new PostgreSqlStorageOptions
         {
-            // With the default fixed 30-minute timeout, long trainings would be delivered again while still running.
+            // A live worker keeps renewing its job, so long trainings are never delivered again while they run
+            // (with the default fixed 30-minute timeout they were); a killed worker's job goes to another worker
+            // once it has not been renewed for InvisibilityTimeout.
             UseSlidingInvisibilityTimeout = true,
+            InvisibilityTimeout = queue.InvisibilityTimeout,
+            QueuePollInterval = queue.PollInterval,
             PrepareSchemaIfNecessary = true,
         };
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connectionString, storageOptions), storageOptions);

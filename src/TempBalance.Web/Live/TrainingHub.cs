@@ -32,14 +32,18 @@ public sealed class TrainingHub(TrainingUpdates updates, RunService runs, RunAcc
     public Task LeaveRun(long runId) => Groups.RemoveFromGroupAsync(Context.ConnectionId, GroupName(runId));
 }
 
-/// <summary>Forwards every published update to its run's SignalR group, one at a time so each group sees them in order.</summary>
+/// <summary>
+/// Forwards every update this process publishes to its run's SignalR group, one at a time so each group sees
+/// them in order. With several nodes the Redis backplane takes each message to the clients of every node, so
+/// updates relayed in from other nodes are not forwarded again here.
+/// </summary>
 public sealed class TrainingHubBroadcaster(TrainingUpdates updates, IHubContext<TrainingHub> hub, ILogger<TrainingHubBroadcaster> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var queue = Channel.CreateUnbounded<RunUpdate>(new UnboundedChannelOptions { SingleReader = true });
-        using var subscription = updates.SubscribeAll(update => queue.Writer.TryWrite(update));
+        using var subscription = updates.SubscribePublishedHere(update => queue.Writer.TryWrite(update));
         try
         {
             await foreach (var update in queue.Reader.ReadAllAsync(stoppingToken))

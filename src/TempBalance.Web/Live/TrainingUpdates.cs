@@ -4,7 +4,9 @@ namespace TempBalance.Web.Live;
 
 /// <summary>
 /// In-process publish/subscribe of live run updates. Training jobs and RunService publish (after persisting);
-/// Blazor components subscribe directly, and <see cref="TrainingHubBroadcaster"/> forwards to SignalR.
+/// Blazor components subscribe directly, and <see cref="TrainingHubBroadcaster"/> forwards to SignalR. With
+/// several nodes, <see cref="RedisUpdateRelay"/> sends what this process publishes to the others and hands
+/// theirs to <see cref="Receive"/>, so a page on the web node sees a run that trains on a worker.
 /// Handlers run on the publisher's thread (often the training thread): keep them short and marshal to the
 /// component with InvokeAsync.
 /// </summary>
@@ -17,6 +19,7 @@ public sealed class TrainingUpdates(ILogger<TrainingUpdates> logger)
     readonly ConcurrentDictionary<long, long> _sequences = new();
     readonly Lock _gate = new();
     Action<RunUpdate>[] _allHandlers = [];
+    Action<RunUpdate>[] _publishedHereHandlers = [];
     readonly Dictionary<long, Action<RunUpdate>[]> _runHandlers = new();
 
     /// <summary>Allocates the next sequence number of a run; <paramref name="lastStored"/> is Run.LastSequence from the database.</summary>
@@ -66,15 +69,41 @@ public sealed class TrainingUpdates(ILogger<TrainingUpdates> logger)
         });
     }
 
-    public void Publish(RunUpdate update)
+    /// <summary>
+    /// Receives only the updates this process publishes, not those another node's relay delivered: for the
+    /// SignalR hub (whose backplane carries a message to every node from where it was sent) and the relay itself.
+    /// </summary>
+    public IDisposable SubscribePublishedHere(Action<RunUpdate> handler)
     {
-        Action<RunUpdate>[] all, forRun;
+        lock (_gate) _publishedHereHandlers = [.. _publishedHereHandlers, handler];
+        return new Subscription(() =>
+        {
+            lock (_gate) _publishedHereHandlers = _publishedHereHandlers.Where(h => h != handler).ToArray();
+        });
+    }
+
+    public void Publish(RunUpdate update) => Dispatch(update, publishedHere: true);
+
+    /// <summary>
+    /// An update another node published: its sequence number is counted (numbers this process hands out for
+    /// the run continue above it) and it goes to this process's subscribers.
+    /// </summary>
+    public void Receive(RunUpdate update)
+    {
+        _sequences.AddOrUpdate(update.RunId, update.Sequence, (_, current) => Math.Max(current, update.Sequence));
+        Dispatch(update, publishedHere: false);
+    }
+
+    void Dispatch(RunUpdate update, bool publishedHere)
+    {
+        Action<RunUpdate>[] all, forRun, here;
         lock (_gate)
         {
             all = _allHandlers;
             forRun = _runHandlers.GetValueOrDefault(update.RunId) ?? [];
+            here = publishedHere ? _publishedHereHandlers : [];
         }
-        foreach (var handler in all.Concat(forRun))
+        foreach (var handler in all.Concat(forRun).Concat(here))
         {
             try { handler(update); }
             catch (Exception ex) { logger.LogWarning(ex, "A subscriber failed on {Update} of run {RunId}", update.GetType().Name, update.RunId); }

@@ -1,6 +1,7 @@
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
@@ -218,6 +219,18 @@ public sealed class RunLifecycle(
     }
 
     /// <summary>
+    /// A job stopped by its worker's shutdown gives its run up: the heartbeat is cleared, so the next job the
+    /// queue delivers claims the run at once instead of after StaleRunTimeout. Not a state change (the run stays
+    /// Running until then); false when the run is no longer Running.
+    /// </summary>
+    public async Task<bool> ReleaseAsync(long id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.Where(r => r.Id == id && r.Status == RunStatus.Running)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.HeartbeatAt, (DateTime?)null), cancellationToken) > 0;
+    }
+
+    /// <summary>
     /// Marks runs whose job stopped sending heartbeats as Interrupted (Cancelled when a cancel was pending), so
     /// no run shows "running" forever after a crash. Returns how many it marked.
     /// </summary>
@@ -236,7 +249,9 @@ public sealed class RunLifecycle(
         {
             var target = RunTransitions.Target(run.Status, RunCause.Sweep)!.Value;
             var message = target == RunStatus.Interrupted
-                ? $"No heartbeat since {run.HeartbeatAt:u} (timeout {timeout}): the training job stopped. Resume the run to continue from its last checkpoint."
+                ? $"No heartbeat since {run.HeartbeatAt:u} (timeout {timeout}): the training job stopped. " + (QueueOutlivesProcesses
+                    ? $"The queue hands the run to another worker within {options.Value.Queue.InvisibilityTimeout}, which continues from its last checkpoint; or resume it now."
+                    : "Resume the run to continue from its last checkpoint.")
                 : null;
             // Only if no heartbeat arrived since it was read: a slow job that just checked in keeps its run.
             if (await MoveAsync(db, run, target, RunCause.Sweep, RunActor.Sweeper, message, cancellationToken, sameHeartbeat: true)) marked++;
@@ -265,6 +280,9 @@ public sealed class RunLifecycle(
             logger.LogInformation("Start-up: runs {RunIds} queued again; {Unfinished} were running or stopping", queued, unfinished.Count);
         return queued;
     }
+
+    /// <summary>The PostgreSQL queue keeps a dead process's job and delivers it again; the in-memory one dies with it.</summary>
+    bool QueueOutlivesProcesses => options.Value.Database.Trim().ToLowerInvariant() is "postgres" or "postgresql";
 
     sealed record RunState(long Id, RunStatus Status, long LastSequence, DateTime? HeartbeatAt);
 
@@ -308,4 +326,16 @@ public sealed class RunLifecycle(
     }
 
     void Enqueue(long id) => jobs.Enqueue<TrainingJob>(job => job.RunAsync(id, CancellationToken.None));
+}
+
+public static class RunLifecycleRegistration
+{
+    /// <summary>The run lifecycle and what it needs, in every role: web nodes create, cancel and resume runs, workers claim and finish them.</summary>
+    public static void AddRunLifecycle(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RunCancellations>();
+        services.AddSingleton<UserMessageCleaner>();
+        services.AddSingleton<RunLifecycle>();
+    }
 }

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using TempBalance.Web.Tests.Backend;
 
@@ -135,5 +137,85 @@ public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFi
         {
             await page.Context.CloseAsync();
         }
+    }
+}
+
+[Trait("Category", "Browser")]
+[Collection("Browser")]
+public sealed class ChangePasswordBrowserTests(LocalModeBrowserFixture app) : IClassFixture<LocalModeBrowserFixture>
+{
+    const string Email = "researcher@lab.example";
+    const string OldPassword = "first password of hers";
+    const string NewPassword = "second password, longer";
+
+    [Fact]
+    public async Task A_person_changes_her_password_then_signs_in_with_the_new_one_and_not_the_old()
+    {
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Microsoft.AspNetCore.Identity.IdentityUser>>();
+            var user = new Microsoft.AspNetCore.Identity.IdentityUser { UserName = Email, Email = Email };
+            Assert.True((await users.CreateAsync(user, OldPassword)).Succeeded);
+            Assert.True((await users.AddToRoleAsync(user, Web.Auth.Roles.Researcher)).Succeeded);
+        }
+        var page = await app.NewPageAsync();
+        try
+        {
+            await SignInAsync(page, OldPassword);
+            await BrowserSteps.WaitForPath(page, "/account");
+            // The account page links to it; the page itself is a plain form (no circuit), so open it as a browser does a link out of the app.
+            await Assertions.Expect(page.GetByTestId("change-password")).ToHaveAttributeAsync("href", "/account/password");
+            await page.GotoAsync("/account/password");
+            await page.Locator("input[name='confirmPassword']").WaitForAsync();
+
+            // A wrong current password and a repetition that differs change nothing.
+            await FillAsync(page, "not her password", NewPassword, NewPassword);
+            await Assertions.Expect(page.GetByTestId("password-message")).ToHaveTextAsync("The current password is wrong.");
+            await FillAsync(page, OldPassword, NewPassword, NewPassword + "!");
+            await Assertions.Expect(page.GetByTestId("password-message")).ToHaveTextAsync("The new password and its repetition differ.");
+            await FillAsync(page, OldPassword, "short", "short");
+            await Assertions.Expect(page.GetByTestId("password-message")).ToContainTextAsync("at least 10 characters");
+
+            await FillAsync(page, OldPassword, NewPassword, NewPassword);
+            await Assertions.Expect(page.GetByTestId("password-message")).ToContainTextAsync("Your password was changed.");
+            await BrowserSteps.Shot(page, "change-password.png");
+            // Still signed in here with the refreshed cookie.
+            await page.GotoAsync("/account");
+            await Assertions.Expect(page.GetByTestId("account-name")).ToHaveTextAsync(Email);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+            await BrowserSteps.WaitForPath(page, "/account/login");
+
+            await SignInAsync(page, OldPassword);
+            await Assertions.Expect(page.GetByTestId("sign-in-message")).ToContainTextAsync("wrong");
+            await SignInAsync(page, NewPassword);
+            await BrowserSteps.WaitForPath(page, "/account");
+            await Assertions.Expect(page.GetByTestId("account-name")).ToHaveTextAsync(Email);
+        }
+        catch
+        {
+            await BrowserSteps.ShotOfFailure(page, "change-password-failure.png");
+            throw;
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    static async Task SignInAsync(IPage page, string password)
+    {
+        await page.GotoAsync("/account/login?returnUrl=%2Faccount");
+        await page.Locator("input[name='email']").FillAsync(Email);
+        await page.Locator("input[name='password']").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
+    static async Task FillAsync(IPage page, string current, string next, string again)
+    {
+        await page.Locator("input[name='currentPassword']").FillAsync(current);
+        await page.Locator("input[name='newPassword']").FillAsync(next);
+        await page.Locator("input[name='confirmPassword']").FillAsync(again);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
+        await page.WaitForURLAsync(new Regex(@"/account/password\?"));
     }
 }

@@ -284,6 +284,7 @@ public sealed class HardeningTests(QuietApp app) : IClassFixture<QuietApp>
         using var json = JsonDocument.Parse(body);
         var checks = json.RootElement.GetProperty("checks");
         Assert.Equal(["data-folder", "database", "training-queue"], checks.EnumerateObject().Select(c => c.Name).Order());
+        Assert.Equal("all", json.RootElement.GetProperty("role").GetString());
         Assert.All(checks.EnumerateObject(), c => Assert.Equal("Healthy", c.Value.GetProperty("status").GetString()));
         Assert.DoesNotContain(app.DataDirectory, body);
     }

@@ -120,6 +120,30 @@ public sealed class TrainingJobTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_worker_stopped_mid_run_hands_the_run_back_to_the_queue_for_another_worker_to_claim_at_once()
+    {
+        await _h.DisposeAsync();
+        _h = await LifecycleHarness.CreateAsync(options => (options.Role, options.Database) = ("worker", "postgres"));
+        var id = await _h.QueueRunAsync(epochs: 5);
+        using var shutdown = new CancellationTokenSource();
+        _h.Trainers.Script = (trainer, token) =>
+        {
+            trainer.ReportEpoch(0);
+            shutdown.Cancel();
+            return trainer.Stopped(token.IsCancellationRequested ? "Cancelled during epoch 1." : "not stopped");
+        };
+
+        // Ending as cancelled by the shutdown is what makes Hangfire put the job back on the queue.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _h.Job().RunAsync(id, shutdown.Token));
+
+        var run = await _h.ReadAsync(id);
+        Assert.Equal(RunStatus.Running, run.Status);
+        Assert.Null(run.HeartbeatAt);
+        // The next delivery, on another worker, claims it without waiting for StaleRunTimeout.
+        Assert.NotNull(await _h.Lifecycle.ClaimAsync(id));
+    }
+
+    [Fact]
     public async Task A_second_delivery_while_the_first_job_trains_does_not_train_the_run_again()
     {
         var id = await _h.QueueRunAsync(epochs: 2);
