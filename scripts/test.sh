@@ -53,6 +53,42 @@ PY
   fi
 fi
 
+# A test host that crashed (a native fault in libtorch, say) ends its assembly's run early: its TRX says the run
+# failed while no test did, and the tests after the crash never ran. Run such an assembly once more, whole, and
+# count that run in place of the crashed one; if it crashes or fails again, the script fails.
+crashed=$(python3 - "$results" <<'PY'
+import sys, glob, os, xml.etree.ElementTree as ET
+ns = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
+for f in glob.glob(sys.argv[1] + "/*.trx"):
+    root = ET.parse(f).getroot()
+    outcome = root.find(ns + "ResultSummary").get("outcome")
+    failures = [r for r in root.iter(ns + "UnitTestResult") if r.get("outcome") == "Failed"]
+    finished = "Finished:" in "".join(root.find(ns + "ResultSummary").itertext())
+    if outcome != "Completed" and (not failures or not finished):
+        # VSTest writes the assembly's path in lower case; find the file it names.
+        storage = next(root.iter(ns + "UnitTest")).get("storage")
+        matches = [p for p in glob.glob("tests/*/bin/Release/*/*.dll") if os.path.abspath(p).lower() == storage.lower()]
+        print(f + "\t" + (matches[0] if matches else storage))
+PY
+)
+if [ -n "$crashed" ]; then
+  while IFS=$'\t' read -r trx assembly; do
+    say "the test host of $(basename "$assembly") crashed before its tests finished; running that assembly once more"
+    again="$PWD/artifacts/test-rerun/$(basename "$assembly" .dll)"
+    rm -rf "$again"
+    if dotnet test "$assembly" -nologo --logger "trx" --results-directory "$again"; then
+      say "$(basename "$assembly") passed whole on its second run"
+      rm -f "$trx"
+      mv "$again"/*.trx "$results/"
+    else
+      say "$(basename "$assembly") failed or crashed again"
+      rerun_failed=1
+    fi
+  done <<< "$crashed"
+  # The crash alone made the first run's status non-zero; failed tests were dealt with by the retry above.
+  if [ "${rerun_failed:-0}" = 1 ]; then status=1; elif [ -z "$failed" ]; then status=0; fi
+fi
+
 # One closing line over every test project, counted from the TRX files.
 python3 - "$results" <<'PY' || true
 import sys, glob, xml.etree.ElementTree as ET

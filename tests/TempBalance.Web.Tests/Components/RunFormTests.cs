@@ -75,8 +75,9 @@ public class RunFormTests : IAsyncLifetime
         Assert.Contains("The learning rate must be a positive number", FieldError(cut, "lr"));
 
         cut.Find("button[data-testid='queue']").Click();
+        // The click's validation renders asynchronously (it failed once under load when read at once).
+        var summary = cut.WaitForElement("[data-testid='form-errors']");
         Assert.Empty(_submitted);
-        var summary = cut.Find("[data-testid='form-errors']");
         Assert.Contains("Fix these 2 before queueing", summary.TextContent);
     }
 
