@@ -64,7 +64,7 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     outcome = root.find(ns + "ResultSummary").get("outcome")
     failures = [r for r in root.iter(ns + "UnitTestResult") if r.get("outcome") == "Failed"]
     finished = "Finished:" in "".join(root.find(ns + "ResultSummary").itertext())
-    if outcome != "Completed" and (not failures or not finished):
+    if outcome != "Completed" and not finished:
         # VSTest writes the assembly's path in lower case; find the file it names.
         storage = next(root.iter(ns + "UnitTest")).get("storage")
         matches = [p for p in glob.glob("tests/*/bin/Release/*/*.dll") if os.path.abspath(p).lower() == storage.lower()]
@@ -76,7 +76,7 @@ if [ -n "$crashed" ]; then
     say "the test host of $(basename "$assembly") crashed before its tests finished; running that assembly once more"
     again="$PWD/artifacts/test-rerun/$(basename "$assembly" .dll)"
     rm -rf "$again"
-    if dotnet test "$assembly" -nologo --logger "trx" --results-directory "$again"; then
+    if dotnet test "$assembly" --logger "trx" --results-directory "$again"; then
       say "$(basename "$assembly") passed whole on its second run"
       rm -f "$trx"
       mv "$again"/*.trx "$results/"
@@ -87,6 +87,10 @@ if [ -n "$crashed" ]; then
   done <<< "$crashed"
   # The crash alone made the first run's status non-zero; failed tests were dealt with by the retry above.
   if [ "${rerun_failed:-0}" = 1 ]; then status=1; elif [ -z "$failed" ]; then status=0; fi
+fi
+
+if [ "$status" != 0 ] && [ -z "$failed" ] && [ -z "$crashed" ]; then
+  say "a test run failed outside any test (a fixture's cleanup, say): look for 'Cleanup Failure' above"
 fi
 
 # One closing line over every test project, counted from the TRX files.

@@ -61,7 +61,8 @@ public sealed class LocalModeBrowserFixture : IAsyncLifetime
         {
             if (Factory is not null) await Factory.DisposeAsync();
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException
+                                  || e is AggregateException all && all.Flatten().InnerExceptions.All(i => i is OperationCanceledException))
         {
             Console.Error.WriteLine("warning: the app's graceful stop was cut off by its shutdown timeout.");
         }

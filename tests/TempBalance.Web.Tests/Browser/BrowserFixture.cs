@@ -70,7 +70,10 @@ public sealed class BrowserFixture : IAsyncLifetime
         {
             if (Factory is not null) await Factory.DisposeAsync();
         }
-        catch (OperationCanceledException)
+        // With two Hangfire servers (training and diagnosis queues) both waits can be cut off: the host then throws
+        // their cancellations together.
+        catch (Exception e) when (e is OperationCanceledException
+                                  || e is AggregateException all && all.Flatten().InnerExceptions.All(i => i is OperationCanceledException))
         {
             Console.Error.WriteLine($"warning: the app's graceful stop was cut off by its shutdown timeout after {stopping.Elapsed.TotalSeconds:0} s.");
         }
