@@ -183,6 +183,28 @@ public static class Fused
     }
 
     /// <summary>
+    /// One Adam or AdamW step of a parameter group's parameters that have gradients: each one's state (its moments and
+    /// its step count, counted up here) goes to the fused kernel in one call. Adam's and AdamW's states are different
+    /// TorchSharp types with the same fields, hence the accessors.
+    /// </summary>
+    static void StepGroup<TState>(IEnumerable<Tensor> parameters, Func<Tensor, TState> stateOf,
+        Func<TState, (Tensor ExpAvg, Tensor ExpAvgSq, long Step)> advance,
+        double lr, double beta1, double beta2, double weightDecay, double eps, bool decoupled)
+    {
+        var batch = new List<(Tensor Parameter, Tensor Grad, Tensor ExpAvg, Tensor ExpAvgSq, long Step)>();
+        foreach (var parameter in parameters)
+        {
+            if (parameter.grad is not { } grad) continue;
+            var (expAvg, expAvgSq, step) = advance(stateOf(parameter));
+            batch.Add((parameter, grad, expAvg, expAvgSq, step));
+        }
+        if (batch.Count == 0) return;
+        FusedKernels.Adam(batch.Select(b => b.Parameter).ToList(), batch.Select(b => b.Grad).ToList(),
+            batch.Select(b => b.ExpAvg).ToList(), batch.Select(b => b.ExpAvgSq).ToList(), batch.Select(b => b.Step).ToList(),
+            lr, beta1, beta2, weightDecay, eps, decoupled);
+    }
+
+    /// <summary>
     /// torch.optim.Adam (coupled L2 weight decay, amsgrad off) with libtorch's fused kernel, one call per parameter group;
     /// a TorchSharp <see cref="TorchSharp.Modules.Adam"/> in options, state and checkpoint format. With amsgrad or maximize it takes
     /// TorchSharp's per-parameter path.
@@ -201,13 +223,7 @@ public static class Fused
             return _step<ParamGroup>(group =>
             {
                 var o = group.Options;
-                var batch = new List<(Tensor Parameter, Tensor Grad, State State)>();
-                foreach (var parameter in group.Parameters)
-                    if (parameter.grad is { } grad) batch.Add((parameter, grad, (State)_state[parameter.Handle]));
-                if (batch.Count == 0) return;
-                foreach (var b in batch) b.State.step += 1;
-                FusedKernels.Adam(batch.Select(b => b.Parameter).ToList(), batch.Select(b => b.Grad).ToList(),
-                    batch.Select(b => b.State.exp_avg).ToList(), batch.Select(b => b.State.exp_avg_sq).ToList(), batch.Select(b => b.State.step).ToList(),
+                StepGroup(group.Parameters, p => (State)_state[p.Handle], s => (s.exp_avg, s.exp_avg_sq, ++s.step),
                     o.LearningRate ?? 0, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.weight_decay ?? 0, o.eps ?? 1e-8, decoupled: false);
             }, closure);
         }
@@ -231,13 +247,7 @@ public static class Fused
             return _step<ParamGroup>(group =>
             {
                 var o = group.Options;
-                var batch = new List<(Tensor Parameter, Tensor Grad, State State)>();
-                foreach (var parameter in group.Parameters)
-                    if (parameter.grad is { } grad) batch.Add((parameter, grad, (State)_state[parameter.Handle]));
-                if (batch.Count == 0) return;
-                foreach (var b in batch) b.State.step += 1;
-                FusedKernels.Adam(batch.Select(b => b.Parameter).ToList(), batch.Select(b => b.Grad).ToList(),
-                    batch.Select(b => b.State.exp_avg).ToList(), batch.Select(b => b.State.exp_avg_sq).ToList(), batch.Select(b => b.State.step).ToList(),
+                StepGroup(group.Parameters, p => (State)_state[p.Handle], s => (s.exp_avg, s.exp_avg_sq, ++s.step),
                     o.LearningRate ?? 0, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.weight_decay ?? 0, o.eps ?? 1e-8, decoupled: true);
             }, closure);
         }
