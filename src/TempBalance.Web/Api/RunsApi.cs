@@ -222,7 +222,7 @@ public static class RunsApi
     }
 
     static async Task<Results<Ok<IReadOnlyList<SystemSample>>, NotFound<ProblemDetails>>> GetSystemMetrics(long id, RunService runs, CancellationToken cancellationToken) =>
-        await runs.GetSystemMetricsAsync(id, cancellationToken) is { } samples ? TypedResults.Ok(samples) : RunNotFound(id);
+        await runs.GetSystemMetricsAsync(id, cancellationToken: cancellationToken) is { } samples ? TypedResults.Ok(samples) : RunNotFound(id);
 
     static async Task<Results<Ok<IReadOnlyList<EpochPoint>>, NotFound<ProblemDetails>>> GetEpochs(
         long id, RunService runs, CancellationToken cancellationToken, int? sinceEpoch = null) =>

@@ -333,12 +333,13 @@ public sealed class RunService(
     public Task<RunTransition> DeleteAsync(long id, CancellationToken cancellationToken = default, RunActor? actor = null) =>
         lifecycle.DeleteAsync(id, actor ?? RunActor.Anonymous, cancellationToken);
 
-    /// <summary>The run's system metrics in time order; null when the run does not exist.</summary>
-    public async Task<IReadOnlyList<SystemSample>?> GetSystemMetricsAsync(long id, CancellationToken cancellationToken = default)
+    /// <summary>The run's system metrics (those after <paramref name="after"/> when given) in time order; null when the run does not exist.</summary>
+    public async Task<IReadOnlyList<SystemSample>?> GetSystemMetricsAsync(long id, DateTime? after = null, CancellationToken cancellationToken = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         if (!await db.Runs.AnyAsync(r => r.Id == id, cancellationToken)) return null;
-        return await db.SystemMetrics.AsNoTracking().Where(m => m.RunId == id).OrderBy(m => m.At)
+        var since = after ?? DateTime.MinValue;
+        return await db.SystemMetrics.AsNoTracking().Where(m => m.RunId == id && m.At > since).OrderBy(m => m.At)
             .Select(m => new SystemSample(m.At, m.CpuPercent, m.MemoryMegabytes, m.GpuUtilizationPercent, m.GpuMemoryMegabytes))
             .ToListAsync(cancellationToken);
     }
