@@ -138,11 +138,11 @@ public static class RunsApi
     // The body is read here rather than bound, so a malformed value becomes a 400 naming its field.
     static async Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> CreateRuns(HttpRequest request, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var (node, error) = await ReadBodyAsync(request, cancellationToken);
+        var (node, error) = await JsonErrors.ReadBodyAsync(request, cancellationToken);
         if (error is not null) return error;
         // A body without a config would otherwise train the default run on a whole dataset.
         if (node is JsonObject requestObject && !requestObject.Any(p => string.Equals(p.Key, "config", StringComparison.OrdinalIgnoreCase)))
-            return Invalid("config", "A training config is required: { \"config\": { \"model\": \"smallcnn\", \"dataset\": \"fashion-mnist\", \"method\": \"baseline\", \"epochs\": 10 } }.");
+            return JsonErrors.Invalid("config", "A training config is required: { \"config\": { \"model\": \"smallcnn\", \"dataset\": \"fashion-mnist\", \"method\": \"baseline\", \"epochs\": 10 } }.");
         NewRunRequest? body;
         try
         {
@@ -151,19 +151,12 @@ public static class RunsApi
         }
         catch (JsonException ex)
         {
-            return InvalidJson(ex);
+            return JsonErrors.Invalid(ex);
         }
         if (body is null)
-            return Invalid("body", "Send a JSON object: { \"config\": { ... }, \"tags\": [], \"seeds\": 1 }.");
+            return JsonErrors.Invalid("body", "Send a JSON object: { \"config\": { ... }, \"tags\": [], \"seeds\": 1 }.");
         return await Create(body, runs, access.ActorOf(user), cancellationToken);
     }
-
-    static Task<(JsonNode Node, ValidationProblem? Error)> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken) =>
-        JsonErrors.ReadBodyAsync(request, cancellationToken);
-
-    static ValidationProblem InvalidJson(JsonException ex) => JsonErrors.Invalid(ex);
-
-    static ValidationProblem Invalid(string field, string message) => JsonErrors.Invalid(field, message);
 
     static Task<Results<Created<CreatedRuns>, ValidationProblem, ProblemHttpResult>> QuickStart(RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         Create(RunPresets.QuickStart, runs, access.ActorOf(user), cancellationToken);
@@ -187,7 +180,7 @@ public static class RunsApi
     // Read strictly, like a new run: an unknown property ("tagz") is a 400 naming it, not a silent no-op.
     static async Task<Results<NoContent, NotFound<ProblemDetails>, ValidationProblem>> UpdateRun(long id, HttpRequest request, RunService runs, RunAccess access, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
-        var (node, error) = await ReadBodyAsync(request, cancellationToken);
+        var (node, error) = await JsonErrors.ReadBodyAsync(request, cancellationToken);
         if (error is not null) return error;
         RunAnnotations? body;
         try
@@ -196,9 +189,9 @@ public static class RunsApi
         }
         catch (JsonException ex)
         {
-            return InvalidJson(ex);
+            return JsonErrors.Invalid(ex);
         }
-        if (body is null) return Invalid("body", "Send a JSON object such as { \"tags\": [\"a\"], \"notes\": \"...\" }.");
+        if (body is null) return JsonErrors.Invalid("body", "Send a JSON object such as { \"tags\": [\"a\"], \"notes\": \"...\" }.");
         var errors = RunRequestValidation.ValidateAnnotations(body.Tags, body.Notes, body.Name);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         return await runs.UpdateAnnotationsAsync(id, body.Tags, body.Notes, cancellationToken, body.Name, body.Archived, access.ActorOf(user)) ? TypedResults.NoContent() : RunNotFound(id);
