@@ -91,7 +91,7 @@ public static class ApiClient
     }
 
     /// <summary>Polls the run until <paramref name="done"/> holds; fails with the run's last state after <paramref name="timeout"/>.</summary>
-    public static async Task<RunDetails> WaitForRunAsync(this HttpClient client, long id, Func<RunDetails, bool> done, TimeSpan timeout)
+    public static async Task<RunDetails> WaitForRunAsync(this HttpClient client, long id, Func<RunDetails, bool> done, TimeSpan timeout, TimeSpan? poll = null)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -100,7 +100,7 @@ public static class ApiClient
             if (done(run)) return run;
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"Run {id} did not reach the expected state within {timeout}: {run.Summary.Status}, epochs {run.Summary.CompletedEpochs}, error '{run.Summary.ErrorMessage}'.");
-            await Task.Delay(200);
+            await Task.Delay(poll ?? TimeSpan.FromMilliseconds(200));
         }
     }
 }

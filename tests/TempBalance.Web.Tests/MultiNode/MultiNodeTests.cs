@@ -50,46 +50,18 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
         try
         {
             web = await AppProcess.StartAsync([.. shared, "--TempBalance:Role=web"], store, readyPath: "/health/live");
-            // One job at a time per worker, so two runs need both workers.
-            var workers = await Task.WhenAll(
-                AppProcess.StartAsync([.. shared, "--TempBalance:Role=worker", "--TempBalance:Workers=1"], store),
-                AppProcess.StartAsync([.. shared, "--TempBalance:Role=worker", "--TempBalance:Workers=1"], store));
-            (first, second) = (workers[0], workers[1]);
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: web and two workers serve");
 
-            // Each node says what it is; a worker serves no pages or API, and the web node trains nothing itself.
-            using (var ready = JsonDocument.Parse(await first.Client.GetStringAsync("/health/ready")))
+            // The runs are queued before any worker serves and their pages are open before either trains, so a fast
+            // machine cannot finish them unwatched. The run to be killed has 6 epochs of 256 batches; the run to be
+            // cancelled is long enough never to finish first on any machine.
+            static object Run(int epochs, int seed) => new
             {
-                Assert.Equal("worker", ready.RootElement.GetProperty("role").GetString());
-                Assert.Equal("Healthy", ready.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
-            }
-            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await first.Client.GetAsync("/api/runs")).StatusCode);
-            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await first.Client.GetAsync("/")).StatusCode);
-            await WaitUntilAsync(async () =>
-            {
-                using var ready = JsonDocument.Parse(await web.Client.GetStringAsync("/health/ready"));
-                return ready.RootElement.GetProperty("role").GetString() == "web"
-                       && ready.RootElement.GetProperty("checks").GetProperty("training-queue").GetProperty("description").GetString()!.StartsWith("2 server(s) with 2 worker(s)", StringComparison.Ordinal);
-            }, TimeSpan.FromSeconds(30), "the web node's /health/ready never counted the two workers' job servers");
-
-            var ids = await web.Client.CreateRunsAsync(new
-            {
-                config = new { model = "mlp", dataset = "synthetic", epochs = Epochs, subset = 1200, batchSize = 32, widthFactor = 0.5, device = "cpu", seed = 1 },
-                seeds = 2,
+                config = new { model = "mlp", dataset = "synthetic", epochs, subset = 4096, batchSize = 16, widthFactor = 1.0, device = "cpu", seed },
                 name = "multi-node",
-            });
-            Assert.Equal(2, ids.Count);
-
-            await using var db = new NpgsqlConnection(postgres.ConnectionString);
-            await db.OpenAsync();
-            // Both runs train, each on its own worker (the Hangfire server that took its job names the process).
-            Dictionary<long, int> trainedBy = [];
-            await WaitUntilAsync(async () => (trainedBy = await ProcessingServersAsync(db)).Count == 2, TimeSpan.FromSeconds(60),
-                "both runs were not taken by workers");
-            Assert.Equal(
-                new[] { first.Process.Id, second.Process.Id }.Order(),
-                trainedBy.Values.Order());
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: run {ids[0]} on process {trainedBy[ids[0]]}, run {ids[1]} on process {trainedBy[ids[1]]}");
+            };
+            long killedRun = (await web.Client.CreateRunsAsync(Run(Epochs, seed: 1))).Single();
+            long cancelledRun = (await web.Client.CreateRunsAsync(Run(500, seed: 2))).Single();
+            long[] ids = [killedRun, cancelledRun];
 
             // A browser on the web node follows both runs: live batch figures and epoch counts that go up without a reload.
             using var playwright = await Playwright.CreateAsync();
@@ -104,33 +76,61 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
             {
                 var page = await browser.NewPageAsync(new BrowserNewPageOptions { BaseURL = web.Client.BaseAddress!.ToString() });
                 await BrowserSteps.Open(page, $"/runs/{id}");
+                await page.Locator("[data-interactive='true']").WaitForAsync(new() { Timeout = 60_000 });
+                await Assertions.Expect(page.GetByTestId("progress-text")).ToContainTextAsync("waiting for a worker");
                 pages.Add(page);
             }
-            var shownAtFirst = new List<int>();
-            foreach (var page in pages)
-            {
-                await page.Locator("[data-interactive='true']").WaitForAsync(new() { Timeout = 60_000 });
-                shownAtFirst.Add(await EpochsShownAsync(page));
-            }
-            for (int i = 0; i < pages.Count; i++)
-            {
-                var page = pages[i];
-                int before = shownAtFirst[i];
-                await WaitUntilAsync(async () => await EpochsShownAsync(page) > before, TimeSpan.FromSeconds(60),
-                    $"the page of run {ids[i]} on the web node stayed at {before} epochs");
-            }
-            // Batch figures come only from live batch messages (nothing stored has them).
-            foreach (var page in pages)
-                await Assertions.Expect(page.GetByTestId("batch-metrics")).ToBeVisibleAsync(new() { Timeout = 60_000 });
-            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: both pages showed epochs advancing live ({string.Join(", ", shownAtFirst)} at first)");
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: both runs queued, their pages open");
 
-            // Kill the worker of the first run in the middle of an epoch: after an epoch is stored, while it trains the next.
-            long killedRun = ids[0], cancelledRun = ids[1];
-            var killed = trainedBy[killedRun] == first.Process.Id ? first : second;
+            // One job at a time per worker, so two runs need both workers.
+            var workers = await Task.WhenAll(
+                AppProcess.StartAsync([.. shared, "--TempBalance:Role=worker", "--TempBalance:Workers=1"], store),
+                AppProcess.StartAsync([.. shared, "--TempBalance:Role=worker", "--TempBalance:Workers=1"], store));
+            (first, second) = (workers[0], workers[1]);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: two workers serve");
+
+            // Freeze the first run's worker (SIGSTOP) as soon as an epoch of it is stored: however fast the machine,
+            // the run is caught in the middle and stays there while the rest is checked, until its worker is killed.
+            await using var db = new NpgsqlConnection(postgres.ConnectionString);
+            await db.OpenAsync();
+            var beforeKill = await web.Client.WaitForRunAsync(killedRun, r => r.Summary.CompletedEpochs >= 1 || r.Summary.Status.IsFinished(),
+                TimeSpan.FromSeconds(120), poll: TimeSpan.FromMilliseconds(50));
+            var killed = (await ProcessingServersAsync(db)).GetValueOrDefault(killedRun) == first.Process.Id ? first : second;
             var survivor = killed == first ? second : first;
-            var beforeKill = await web.Client.WaitForRunAsync(killedRun, r => r.Summary.CompletedEpochs >= 1 && r.Summary.Progress is { Batch: > 0 } progress
-                && progress.Epoch == r.Summary.CompletedEpochs + 1, TimeSpan.FromSeconds(60));
+            await SignalAsync(killed.Process, "STOP");
             Assert.True(beforeKill.Summary.Status == RunStatus.Running, $"run {killedRun} is {beforeKill.Summary.Status} before the kill: make its runs longer");
+
+            // Each node says what it is; a worker serves no pages or API, and the web node trains nothing itself.
+            using (var ready = JsonDocument.Parse(await survivor.Client.GetStringAsync("/health/ready")))
+            {
+                Assert.Equal("worker", ready.RootElement.GetProperty("role").GetString());
+                Assert.Equal("Healthy", ready.RootElement.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+            }
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await survivor.Client.GetAsync("/api/runs")).StatusCode);
+            Assert.Equal(System.Net.HttpStatusCode.NotFound, (await survivor.Client.GetAsync("/")).StatusCode);
+            await WaitUntilAsync(async () =>
+            {
+                using var ready = JsonDocument.Parse(await web.Client.GetStringAsync("/health/ready"));
+                return ready.RootElement.GetProperty("role").GetString() == "web"
+                       && ready.RootElement.GetProperty("checks").GetProperty("training-queue").GetProperty("description").GetString()!.StartsWith("2 server(s) with 2 worker(s)", StringComparison.Ordinal);
+            }, TimeSpan.FromSeconds(30), "the web node's /health/ready never counted the two workers' job servers");
+
+            // Both runs train, each on its own worker (the Hangfire server that took its job names the process).
+            Dictionary<long, int> trainedBy = [];
+            await WaitUntilAsync(async () => (trainedBy = await ProcessingServersAsync(db)).Count == 2, TimeSpan.FromSeconds(60),
+                "both runs were not taken by workers");
+            Assert.Equal(killed.Process.Id, trainedBy[killedRun]);
+            Assert.Equal(survivor.Process.Id, trainedBy[cancelledRun]);
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: run {killedRun} on process {killed.Process.Id} (frozen after {beforeKill.Summary.CompletedEpochs} epochs), run {cancelledRun} on process {survivor.Process.Id}");
+
+            // The other run's page follows it live: finished epochs and batch figures (which come only from live
+            // batch messages; nothing stored has them) without a reload. The frozen run's page is checked when the
+            // run has moved to the other worker and finished.
+            await WaitUntilAsync(async () => await EpochsShownAsync(pages[1]) >= 1, TimeSpan.FromSeconds(60),
+                $"the page of run {cancelledRun} on the web node never showed a finished epoch without a reload");
+            await Assertions.Expect(pages[1].GetByTestId("batch-metrics")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            output.WriteLine($"{clock.Elapsed.TotalSeconds:0.0} s: the running run's page shows epochs and batches live");
+
             killed.Process.Kill();
             await killed.Process.WaitForExitAsync();
             var storedBeforeKill = await web.Client.GetJsonAsync<List<EpochPoint>>($"/api/runs/{killedRun}/epochs");
@@ -262,6 +262,13 @@ public sealed partial class MultiNodeTests(PostgresServer postgres, RedisServer 
         var epochs = new List<int>();
         while (await reader.ReadAsync()) epochs.Add(reader.GetInt32(0));
         return epochs;
+    }
+
+    static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
     }
 
     static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, string failure)
