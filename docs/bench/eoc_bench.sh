@@ -5,7 +5,9 @@
 #     evaluation) and docs/bench/fnn_peer.py (the same work in a plain PyTorch loop), alternating, $REPEATS each.
 #  2. A 3x3 sweep (lr x batch size) of the same model, $SWEEP_SUBSET images, $SWEEP_EPOCHS epoch(s) per run:
 #     wall time with --parallel 2 against the same nine runs one by one (--parallel 1, default threads = all cores;
-#     then --parallel 1 --threads 1), each sweep's run seconds from its sweep.csv.
+#     then --parallel 1 --threads 1), each sweep's run seconds from its sweep.csv; and the nine runs as nine
+#     separate `tempbalance train` commands, one after the other (how a run is timed on its own: process start
+#     and data loading included), with default threads and with --threads 1.
 #
 #   TEMPBALANCE="dotnet /path/to/tempbalance.dll" docs/bench/eoc_bench.sh [WORK_DIR]
 set -euo pipefail
@@ -43,4 +45,17 @@ echo "== 3x3 sweep, $sweep_subset images, $sweep_epochs epoch(s) per run"
 sweep parallel2 --parallel 2
 sweep serial --parallel 1
 sweep serial-1thread --parallel 1 --threads 1
+separate() { # name, extra options: the nine runs as nine `tempbalance train` commands, the wall time of all of them
+  local name=$1; shift
+  rm -rf "$work/$name"; mkdir -p "$work/$name"
+  local start; start=$(date +%s.%N)
+  for lr in 0.01 0.02 0.04; do
+    for batch in 16 32 64; do
+      $T train $common --epochs "$sweep_epochs" --subset "$sweep_subset" --lr "$lr" --batch-size "$batch" "$@" --out "$work/$name/lr$lr-b$batch" > "$work/$name/lr$lr-b$batch.log" 2>&1
+    done
+  done
+  echo "$name: wall of the nine commands $(echo "$(date +%s.%N) - $start" | bc | xargs printf '%.1f') s"
+}
+separate separate-commands
+separate separate-commands-1thread --threads 1
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

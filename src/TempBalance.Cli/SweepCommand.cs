@@ -139,11 +139,14 @@ public static class SweepCommand
         var results = new SweepRunResult?[points.Count];
         var gate = new object();
         int next = -1, finished = 0;
+        // Several at a time, the longest start first; results and folders keep grid order.
+        var order = workers > 1 ? SweepExpansion.LongestFirst(points).Select(p => p.Index).ToArray() : [.. Enumerable.Range(0, points.Count)];
         var wall = Stopwatch.StartNew();
         void Work()
         {
-            for (int k; (k = Interlocked.Increment(ref next)) < points.Count && !cancel.IsCancellationRequested;)
+            for (int n; (n = Interlocked.Increment(ref next)) < points.Count && !cancel.IsCancellationRequested;)
             {
+                int k = order[n];
                 var result = RunOne(points[k], fields, outDir, dataRoot, datasets, points.Count, cancel.Token);
                 lock (gate)
                 {

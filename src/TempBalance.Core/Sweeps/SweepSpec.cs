@@ -177,4 +177,31 @@ public static class SweepExpansion
         }
         return points;
     }
+
+    /// <summary>Training images assumed for a run on a whole dataset (the MNIST family's 60,000; CIFAR has 50,000).</summary>
+    public const int WholeDatasetImages = 60_000;
+
+    /// <summary>
+    /// The order to start the runs in when several train at once: the longest first (longest-processing-time
+    /// scheduling), so that the short ones fill the gaps at the end instead of one long run finishing alone while
+    /// the other workers idle. A run's length is estimated from its optimizer steps (epochs × batches per epoch)
+    /// times its width factor squared (the layers' sizes scale with it); ties keep grid order.
+    /// </summary>
+    public static IReadOnlyList<SweepPoint> LongestFirst(IReadOnlyList<SweepPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        return points.OrderByDescending(p => EstimatedWork(p.Config)).ThenBy(p => p.Index).ToList();
+    }
+
+    /// <summary>
+    /// Relative training work of a run: its optimizer steps × width factor². A run without a subset counts
+    /// <see cref="WholeDatasetImages"/> images: the dataset is not read yet, and only the order matters.
+    /// </summary>
+    public static double EstimatedWork(TrainingConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        long images = Math.Min(config.Subset ?? WholeDatasetImages, WholeDatasetImages);
+        long batches = (images + config.BatchSize - 1) / config.BatchSize;
+        return (double)config.Epochs * batches * config.WidthFactor * config.WidthFactor;
+    }
 }

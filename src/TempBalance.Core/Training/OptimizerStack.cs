@@ -59,7 +59,15 @@ public sealed class OptimizerStack : IDisposable
         if (lawn is { IsActive: false } && epoch > lawnFreeEpochs) lawn.Capture();
     }
 
-    public void ZeroGrad() => optimizer.zero_grad();
+    /// <summary>
+    /// Drops the gradients (PyTorch's <c>zero_grad(set_to_none=True)</c>, its default since 2.0) rather than filling them
+    /// with zeros: backward then hands each parameter the gradient it computed instead of adding it to a zeroed copy,
+    /// which saves a write and a read-add-write of every weight-sized tensor per step. The values are the same.
+    /// </summary>
+    public void ZeroGrad()
+    {
+        foreach (var parameter in parameters) parameter.grad = null;
+    }
 
     public void Step()
     {

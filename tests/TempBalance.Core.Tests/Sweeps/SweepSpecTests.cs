@@ -37,6 +37,23 @@ public sealed class SweepSpecTests : IDisposable
         Assert.Equal("lr=0.01, batch-size=16", points[3].Label(SweepExpansion.Fields(spec)));
     }
 
+    [Fact]
+    public void Runs_in_parallel_start_longest_first_with_ties_in_grid_order()
+    {
+        // lr × batch size × epochs: the work is epochs × batches (a subset of 4,000 images).
+        var spec = new SweepSpec(Base with { Subset = 4000 },
+            [new SweepAxis("lr", [0.01, 0.02]), new SweepAxis("batch-size", [64, 16]), new SweepAxis("epochs", [1, 3])]);
+        var points = SweepExpansion.Expand(spec);
+        Assert.Equal(1 * 63, SweepExpansion.EstimatedWork(points[0].Config));
+        Assert.Equal(3 * 250, SweepExpansion.EstimatedWork(points[3].Config));
+        // 750 steps (16 per batch, 3 epochs), 250 (16, 1), 189 (64, 3), 63 (64, 1); equal ones in grid order.
+        Assert.Equal([3, 7, 2, 6, 1, 5, 0, 4], SweepExpansion.LongestFirst(points).Select(p => p.Index));
+
+        // A wider model counts its width squared; a run on the whole dataset counts 60,000 images.
+        Assert.Equal(4 * 63, SweepExpansion.EstimatedWork(points[0].Config with { WidthFactor = 2 }));
+        Assert.Equal(938, SweepExpansion.EstimatedWork(points[0].Config with { Subset = null }));
+    }
+
     [Theory]
     [InlineData("lr", "lr")]
     [InlineData("batch-size", "batchSize")]
