@@ -35,7 +35,7 @@ public static class SweepCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var output = new Option<string>("--out") { Description = "Sweep folder: sweep.json, sweep.csv and runs/ with one folder per run.", DefaultValueFactory = _ => Path.Combine("sweeps", DateTime.Now.ToString("yyyyMMdd-HHmmss")) };
-        var parallel = new Option<int>("--parallel") { Description = "Runs trained at the same time (each with its own torch threads).", DefaultValueFactory = _ => 1 };
+        var parallel = new Option<int>("--parallel") { Description = "Runs trained at the same time (each with its own torch threads); with more than one, the longest runs start first.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int?>("--threads") { Description = "Torch CPU threads per run (default: cores / --parallel, at least 1)." };
         var maxRuns = new Option<int>("--max-runs") { Description = "Refuse sweeps with more runs than this.", DefaultValueFactory = _ => SweepSpec.DefaultMaxRuns };
         var dataRoot = new Option<string>("--data-root") { Description = "Folder that holds the datasets (default: $TEMPBALANCE_DATA_ROOT or ./data).", DefaultValueFactory = _ => DatasetCatalog.DefaultDataRoot() };
