@@ -1,5 +1,12 @@
 namespace TempBalance.Core.Data;
 
+/// <summary>Where a trainer gets its dataset when it does not read the files itself (<see cref="DatasetLoader.Load"/>).</summary>
+public interface IDatasetSource
+{
+    /// <summary>The same as <see cref="DatasetLoader.Load"/>: the caller owns the splits it gets.</summary>
+    DatasetSplits Load(string name, string dataRoot, int? subset = null, bool keepFullTestSet = false);
+}
+
 /// <summary>
 /// Datasets read once and handed out as copies, for a process that trains many runs on the same data (a sweep).
 /// Reading and decompressing Fashion-MNIST for every run cost each run a fraction of a second and large
@@ -7,7 +14,7 @@ namespace TempBalance.Core.Data;
 /// (with its subset taken), which it may move and dispose as if it had loaded it; the cache keeps the originals
 /// on the CPU until it is disposed. Safe to use from several threads.
 /// </summary>
-public sealed class DatasetCache : IDisposable
+public sealed class DatasetCache : IDatasetSource, IDisposable
 {
     readonly Dictionary<(string Name, string Root), Lazy<(DatasetInfo Info, ImageData Train, ImageData Test)>> _loaded = [];
     bool _disposed;

@@ -11,9 +11,9 @@ namespace TempBalance.Core.Training;
 /// Trains one run: loads the data onto the device, builds the model and the method, then for every epoch
 /// trains, evaluates, lets the method analyse the weights and set the next learning rates, checkpoints and
 /// reports. Epoch 0 reports the initial weights. A run directory with a checkpoint is continued. Runs that share
-/// a <see cref="DatasetCache"/> read their dataset's files once between them.
+/// a <see cref="IDatasetSource"/> such as a <see cref="DatasetCache"/> read their dataset's files once between them.
 /// </summary>
-public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot, DatasetCache? datasets = null) : ITrainer
+public sealed class Trainer(TrainingConfig config, string runDirectory, string dataRoot, IDatasetSource? datasets = null) : ITrainer
 {
     const int EvaluationBatchSize = 500;
 

@@ -192,19 +192,12 @@ public static class DiagnosesApi
     static ProblemHttpResult Problem(int status, string title, string detail) => TypedResults.Problem(statusCode: status, title: title, detail: detail);
 }
 
-/// <summary>DELETE of a diagnosis: its creator (a researcher) or an admin, else 403 problem+json (<see cref="RunAccess.CanChange"/>).</summary>
-public sealed class DiagnosisChangeFilter(DiagnosisService diagnoses) : IEndpointFilter
+/// <summary>DELETE of a diagnosis: its creator (a researcher) or an admin (<see cref="RunAccess.CanChange"/>).</summary>
+public sealed class DiagnosisChangeFilter(DiagnosisService diagnoses) : OwnedChangeFilter
 {
-    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        if (!long.TryParse(http.Request.RouteValues["id"]?.ToString(), out var id)) return await next(context);
-        if (await diagnoses.CheckChangeAsync(http.User, id, http.RequestAborted) != RunChangeCheck.Forbidden) return await next(context);
-        return TypedResults.Problem(new ProblemDetails
-        {
-            Status = StatusCodes.Status403Forbidden,
-            Title = "Not allowed",
-            Detail = $"Diagnosis {id} was created by someone else; researchers delete their own diagnoses, admins any.",
-        });
-    }
+    protected override Task<RunChangeCheck> CheckAsync(ClaimsPrincipal user, long id, CancellationToken cancellationToken) =>
+        diagnoses.CheckChangeAsync(user, id, cancellationToken);
+
+    protected override string Forbidden(long id) =>
+        $"Diagnosis {id} was created by someone else; researchers delete their own diagnoses, admins any.";
 }

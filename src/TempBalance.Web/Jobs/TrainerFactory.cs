@@ -8,7 +8,8 @@ public interface ITrainerFactory
     ITrainer Create(TrainingConfig config, string runDirectory, string datasetRoot);
 }
 
-public sealed class TorchTrainerFactory : ITrainerFactory
+/// <summary>TorchSharp trainers that read their datasets through the node's <see cref="SharedDatasets"/>.</summary>
+public sealed class TorchTrainerFactory(SharedDatasets datasets) : ITrainerFactory
 {
-    public ITrainer Create(TrainingConfig config, string runDirectory, string datasetRoot) => new Trainer(config, runDirectory, datasetRoot);
+    public ITrainer Create(TrainingConfig config, string runDirectory, string datasetRoot) => new Trainer(config, runDirectory, datasetRoot, datasets);
 }

@@ -10,19 +10,10 @@ namespace TempBalance.Web.Live;
 /// </summary>
 public static class RunUpdateCodec
 {
-    static readonly Dictionary<string, Type> Kinds = new()
-    {
-        ["EpochCompleted"] = typeof(EpochCompletedUpdate),
-        ["LayerMetrics"] = typeof(LayerMetricsUpdate),
-        ["BatchProgress"] = typeof(BatchProgressUpdate),
-        ["PhaseChanged"] = typeof(PhaseChangedUpdate),
-        ["StatusChanged"] = typeof(StatusChangedUpdate),
-    };
-
     public static string Encode(string origin, RunUpdate update) => new JsonObject
     {
         ["origin"] = origin,
-        ["kind"] = TrainingHubBroadcaster.MethodName(update),
+        ["kind"] = RunUpdate.KindOf(update),
         ["update"] = JsonSerializer.SerializeToNode(update, update.GetType(), RunJson.Options),
     }.ToJsonString();
 
@@ -31,7 +22,7 @@ public static class RunUpdateCodec
     {
         var envelope = JsonNode.Parse(message) ?? throw new JsonException("An empty run update message.");
         var kind = (string?)envelope["kind"] ?? throw new JsonException("A run update message without a kind.");
-        if (!Kinds.TryGetValue(kind, out var type)) throw new JsonException($"Unknown run update kind '{kind}'.");
+        if (!RunUpdate.Kinds.TryGetValue(kind, out var type)) throw new JsonException($"Unknown run update kind '{kind}'.");
         var update = (RunUpdate?)envelope["update"].Deserialize(type, RunJson.Options) ?? throw new JsonException("A run update message without an update.");
         return ((string?)envelope["origin"] ?? "", update);
     }

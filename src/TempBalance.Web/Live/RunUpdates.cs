@@ -8,7 +8,22 @@ namespace TempBalance.Web.Live;
 /// A live message about one run. Sequence grows by at least one per message of that run, across restarts,
 /// so a client that sees a gap refetches with GET /api/runs/{id}/epochs?sinceEpoch=.
 /// </summary>
-public abstract record RunUpdate(long RunId, long Sequence);
+public abstract record RunUpdate(long RunId, long Sequence)
+{
+    /// <summary>
+    /// Every kind of update by its name: the hub method clients listen to and the "kind" of a message between nodes.
+    /// A kind's name is its type's name without "Update".
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, Type> Kinds = new[]
+    {
+        typeof(EpochCompletedUpdate), typeof(LayerMetricsUpdate), typeof(BatchProgressUpdate), typeof(PhaseChangedUpdate), typeof(StatusChangedUpdate),
+    }.ToDictionary(KindName);
+
+    /// <summary>An update's kind (<see cref="Kinds"/>). A method, not a property: the update's JSON stays as it is.</summary>
+    public static string KindOf(RunUpdate update) => KindName(update.GetType());
+
+    static string KindName(Type type) => type.Name[..^"Update".Length];
+}
 
 public sealed record EpochCompletedUpdate(long RunId, long Sequence, int Epochs, EpochPoint Epoch) : RunUpdate(RunId, Sequence);
 

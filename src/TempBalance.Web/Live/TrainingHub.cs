@@ -50,7 +50,7 @@ public sealed class TrainingHubBroadcaster(TrainingUpdates updates, IHubContext<
             {
                 try
                 {
-                    await hub.Clients.Group(TrainingHub.GroupName(update.RunId)).SendAsync(MethodName(update), update, stoppingToken);
+                    await hub.Clients.Group(TrainingHub.GroupName(update.RunId)).SendAsync(RunUpdate.KindOf(update), update, stoppingToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -62,14 +62,4 @@ public sealed class TrainingHubBroadcaster(TrainingUpdates updates, IHubContext<
         {
         }
     }
-
-    public static string MethodName(RunUpdate update) => update switch
-    {
-        EpochCompletedUpdate => "EpochCompleted",
-        LayerMetricsUpdate => "LayerMetrics",
-        BatchProgressUpdate => "BatchProgress",
-        PhaseChangedUpdate => "PhaseChanged",
-        StatusChangedUpdate => "StatusChanged",
-        _ => throw new ArgumentOutOfRangeException(nameof(update), update.GetType().Name, "Unknown update type."),
-    };
 }

@@ -22,7 +22,7 @@ public sealed class PostgresServer : IAsyncLifetime
         : null;
 
     readonly string _folder = Directory.CreateTempSubdirectory("tempbalance-postgres-").FullName;
-    readonly int _port = FreePort();
+    readonly int _port = LocalServer.FreePort();
     bool _started;
 
     string DataFolder => Path.Combine(_folder, "data");
@@ -83,7 +83,17 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    static int FreePort()
+    /// <summary>Why tests that need PostgreSQL are skipped here, or null where its server programs are installed.</summary>
+    public static string? Missing => BinDirectory is null
+        ? "PostgreSQL's server programs are not installed (apt-get install postgresql; scripts/test.sh installs them)."
+        : null;
+}
+
+/// <summary>What the private servers of tests (PostgreSQL, Redis) share.</summary>
+static class LocalServer
+{
+    /// <summary>A loopback port that was free a moment ago.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -94,9 +104,5 @@ public sealed class PostgresServer : IAsyncLifetime
 /// <summary>A fact that needs PostgreSQL's server programs; skipped, saying how to get them, where they are missing.</summary>
 public sealed class PostgresFactAttribute : FactAttribute
 {
-    public PostgresFactAttribute()
-    {
-        if (PostgresServer.BinDirectory is null)
-            Skip = "PostgreSQL's server programs are not installed (apt-get install postgresql; scripts/test.sh installs them).";
-    }
+    public PostgresFactAttribute() => Skip = PostgresServer.Missing;
 }

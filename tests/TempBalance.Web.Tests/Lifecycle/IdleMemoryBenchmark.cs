@@ -22,7 +22,7 @@ public sealed class IdleMemoryBenchmark(ITestOutputHelper output)
     public async Task Memory_after_each_of_twelve_runs()
     {
         await using var h = await LifecycleHarness.CreateAsync(o => o.DatasetRoot = "/usr/share/datasets");
-        var job = new TrainingJob(h.Db, h.Lifecycle, new TorchTrainerFactory(), h.Updates, h.Cancellations,
+        var job = new TrainingJob(h.Db, h.Lifecycle, new TorchTrainerFactory(new SharedDatasets(TimeProvider.System)), h.Updates, h.Cancellations,
             Microsoft.Extensions.Options.Options.Create(h.Options), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainingJob>.Instance);
         output.WriteLine("run  managed MB  resident MB");
         for (int i = 1; i <= 12; i++)

@@ -13,7 +13,7 @@ public sealed class RedisServer : IAsyncLifetime
     public static string? Program { get; } = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists);
 
     readonly string _folder = Directory.CreateTempSubdirectory("tempbalance-redis-").FullName;
-    readonly int _port = FreePort();
+    readonly int _port = Backend.LocalServer.FreePort();
     Process? _process;
 
     /// <summary>A StackExchange.Redis connection string (TempBalance:Redis).</summary>
@@ -58,32 +58,20 @@ public sealed class RedisServer : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>Why tests that need Redis are skipped here, or null where redis-server is installed.</summary>
+    public static string? Missing => Program is null
+        ? "redis-server is not installed (apt-get install redis-server; scripts/test.sh installs it)."
+        : null;
 }
 
 /// <summary>A fact that needs redis-server; skipped, saying how to get it, where it is missing.</summary>
 public sealed class RedisFactAttribute : FactAttribute
 {
-    public RedisFactAttribute()
-    {
-        if (RedisServer.Program is null)
-            Skip = "redis-server is not installed (apt-get install redis-server; scripts/test.sh installs it).";
-    }
+    public RedisFactAttribute() => Skip = RedisServer.Missing;
 }
 
 /// <summary>A fact that needs both PostgreSQL's server programs and redis-server.</summary>
 public sealed class MultiNodeFactAttribute : FactAttribute
 {
-    public MultiNodeFactAttribute()
-    {
-        if (Backend.PostgresServer.BinDirectory is null)
-            Skip = "PostgreSQL's server programs are not installed (apt-get install postgresql; scripts/test.sh installs them).";
-        else if (RedisServer.Program is null)
-            Skip = "redis-server is not installed (apt-get install redis-server; scripts/test.sh installs it).";
-    }
+    public MultiNodeFactAttribute() => Skip = Backend.PostgresServer.Missing ?? RedisServer.Missing;
 }
