@@ -2,6 +2,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -106,6 +107,10 @@ public static class AuthRegistration
             .AddPolicy(Roles.CanCreate, policy => policy.AddRequirements(new RoleRequirement((access, user) => access.CanCreate(user))))
             .AddPolicy(Roles.CanAdminister, policy => policy.AddRequirements(new RoleRequirement((access, user) => access.CanAdminister(user))));
         services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingAccountStateProvider>();
+        // The sign-in cookie is checked against the account as often as an open page is (Identity's default is 30 minutes).
+        services.AddOptions<SecurityStampValidatorOptions>().Configure<IOptions<AuthSettings>>((stamp, auth) =>
+            stamp.ValidationInterval = auth.Value.SessionRevalidationInterval);
 
         services.AddRateLimiter(limiter => limiter.AddPolicy(SignInRateLimit, context =>
         {

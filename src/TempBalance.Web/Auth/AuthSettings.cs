@@ -30,6 +30,12 @@ public sealed class AuthSettings
     /// <summary>Sign-in attempts per client address and minute, whatever the account.</summary>
     public int SignInsPerMinute { get; set; } = 10;
 
+    /// <summary>
+    /// How often a signed-in session is checked against its account: open pages and sign-in cookies of an account
+    /// whose role or password changed, or that was removed, are signed out within this time.
+    /// </summary>
+    public TimeSpan SessionRevalidationInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     public OidcSettings Oidc { get; set; } = new();
 
     public bool Enabled => Mode != AuthMode.None;

@@ -16,6 +16,8 @@ public sealed class AuthSettingsValidation : IValidateOptions<AuthSettings>
             failures.Add($"{AuthSettings.Section}:MaxFailedSignIns is {options.MaxFailedSignIns}; use at least 1.");
         if (options.LockoutDuration <= TimeSpan.Zero)
             failures.Add($"{AuthSettings.Section}:LockoutDuration must be positive.");
+        if (options.SessionRevalidationInterval <= TimeSpan.Zero)
+            failures.Add($"{AuthSettings.Section}:SessionRevalidationInterval must be positive (e.g. 00:01:00).");
         if (options.SignInsPerMinute < 1)
             failures.Add($"{AuthSettings.Section}:SignInsPerMinute is {options.SignInsPerMinute}; use at least 1.");
         if (options.Mode == AuthMode.Local && string.IsNullOrEmpty(options.AdminEmail) != string.IsNullOrEmpty(options.AdminPassword))

@@ -74,6 +74,7 @@ public sealed class AuthModesTests
         Assert.Contains("AdminPassword go together", Failures(new AuthSettings { Mode = AuthMode.Local, AdminEmail = "a@b.c" }), StringComparison.Ordinal);
         Assert.Contains("shorter than", Failures(new AuthSettings { Mode = AuthMode.Local, AdminEmail = "a@b.c", AdminPassword = "short" }), StringComparison.Ordinal);
         Assert.Contains("MinPasswordLength", Failures(new AuthSettings { MinPasswordLength = 4 }), StringComparison.Ordinal);
+        Assert.Contains("SessionRevalidationInterval must be positive", Failures(new AuthSettings { SessionRevalidationInterval = TimeSpan.Zero }), StringComparison.Ordinal);
     }
 
     [Fact]

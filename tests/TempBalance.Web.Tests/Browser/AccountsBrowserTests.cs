@@ -26,6 +26,8 @@ public sealed class LocalModeBrowserFixture : IAsyncLifetime
             ["TempBalance:Auth:Mode"] = "local",
             ["TempBalance:Auth:AdminEmail"] = AdminEmail,
             ["TempBalance:Auth:AdminPassword"] = AdminPassword,
+            // An open page notices a changed account within a second (the default is a minute).
+            ["TempBalance:Auth:SessionRevalidationInterval"] = "00:00:01",
         });
         Factory.StartAndCreateClient().Dispose();
         Assertions.SetDefaultExpectTimeout(20_000);
@@ -218,5 +220,69 @@ public sealed class ChangePasswordBrowserTests(LocalModeBrowserFixture app) : IC
         await page.Locator("input[name='confirmPassword']").FillAsync(again);
         await page.GetByRole(AriaRole.Button, new() { Name = "Change password" }).ClickAsync();
         await page.WaitForURLAsync(new Regex(@"/account/password\?"));
+    }
+}
+
+[Trait("Category", "Browser")]
+[Collection("Browser")]
+public sealed class RoleChangeBrowserTests(LocalModeBrowserFixture app) : IClassFixture<LocalModeBrowserFixture>
+{
+    const string Email = "demoted@lab.example";
+    const string Password = "a researcher for now";
+
+    [Fact]
+    public async Task An_open_page_of_a_researcher_made_viewer_is_signed_out_and_signs_in_again_as_a_viewer()
+    {
+        string userId;
+        using (var scope = app.Factory.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Microsoft.AspNetCore.Identity.IdentityUser>>();
+            var user = new Microsoft.AspNetCore.Identity.IdentityUser { UserName = Email, Email = Email };
+            Assert.True((await users.CreateAsync(user, Password)).Succeeded);
+            Assert.True((await users.AddToRoleAsync(user, Web.Auth.Roles.Researcher)).Succeeded);
+            userId = user.Id;
+        }
+        var page = await app.NewPageAsync();
+        try
+        {
+            await SignInAsync(page, "%2Fqueue");
+            await BrowserSteps.WaitForPath(page, "/queue");
+            await page.Locator("[data-interactive='true']").WaitForAsync();
+            var newRun = page.GetByRole(AriaRole.Toolbar).Locator("a[href='/runs/new']");
+            await Assertions.Expect(newRun).ToBeVisibleAsync(); // the app bar's New run
+
+            // An admin makes her a viewer while her page is open: the page goes to the sign-in page and says why.
+            var problems = await app.Factory.Services.GetRequiredService<Web.Auth.UserAdministration>().SetRoleAsync(userId, Web.Auth.Roles.Viewer);
+            Assert.Empty(problems);
+            await page.WaitForURLAsync(new Regex(@"/account/login\?sessionEnded=true"), new() { Timeout = 20_000 });
+            await Assertions.Expect(page.GetByTestId("sign-in-message")).ToContainTextAsync("Sign in again");
+            await BrowserSteps.Shot(page, "session-ended.png");
+
+            // Signed in again, she has the viewer's rights: no New run, and the page she was on is where she lands.
+            await page.Locator("input[name='email']").FillAsync(Email);
+            await page.Locator("input[name='password']").FillAsync(Password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await BrowserSteps.WaitForPath(page, "/queue");
+            await page.Locator("[data-interactive='true']").WaitForAsync();
+            await Assertions.Expect(page.GetByTestId("account-button")).ToBeVisibleAsync();
+            await Assertions.Expect(newRun).ToHaveCountAsync(0);
+        }
+        catch
+        {
+            await BrowserSteps.ShotOfFailure(page, "role-change-failure.png");
+            throw;
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    static async Task SignInAsync(IPage page, string returnUrl)
+    {
+        await page.GotoAsync($"/account/login?returnUrl={returnUrl}");
+        await page.Locator("input[name='email']").FillAsync(Email);
+        await page.Locator("input[name='password']").FillAsync(Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 }
