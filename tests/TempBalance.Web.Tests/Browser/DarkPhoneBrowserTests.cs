@@ -42,4 +42,31 @@ public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await page.Context.CloseAsync();
         }
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_page_before_its_circuit_starts_follows_the_browsers_colour_scheme(bool dark)
+    {
+        // Without JavaScript the page stays as the server prerendered it: what a browser paints before the circuit.
+        var context = await app.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.BaseUrl,
+            JavaScriptEnabled = false,
+            ColorScheme = dark ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        try
+        {
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/queue");
+            double brightness = await page.EvaluateAsync<double>(
+                "() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3; }");
+            if (dark) Assert.True(brightness < 100, $"a dark browser got a light page before the circuit (brightness {brightness:0})");
+            else Assert.True(brightness > 200, $"a light browser got a dark page (brightness {brightness:0})");
+        }
+        finally
+        {
+            await context.CloseAsync();
+        }
+    }
 }
