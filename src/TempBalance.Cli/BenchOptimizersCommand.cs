@@ -396,8 +396,9 @@ public static class BenchOptimizersCommand
             model = ModelFactory.Create(config.Model, Classes, Channels, ImageSize, config.WidthFactor);
             SeededInitialization.Apply(model, seed);
             model.train();
-            oneDnnOffForForward = CpuConvolutionWorkaround.NeededForForward(model, CPU);
-            oneDnnOffForBackward = !oneDnnOffForForward && CpuConvolutionWorkaround.Needed(model, CPU);
+            var oneDnnOff = CpuConvolutionWorkaround.ScopeFor(model, CPU);
+            oneDnnOffForForward = oneDnnOff == OneDnnOffScope.WholeRun;
+            oneDnnOffForBackward = oneDnnOff == OneDnnOffScope.BackwardPasses;
             // TempBalance lays out one group per tuned layer, as in training; its spectral refits happen once per epoch
             // (docs/benchmarks.md has their time), not in a step.
             if (config.TempBalance.Enabled) optimizer = (tempBalance = new TempBalanceMethod(model, config)).Optimizer;

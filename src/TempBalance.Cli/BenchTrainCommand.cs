@@ -55,8 +55,9 @@ public static class BenchTrainCommand
         using var model = ModelFactory.Create(modelName, info.Classes, info.Channels, info.ImageSize);
         model.to(device);
         // The kernels the trainer would use (none of the models here, at width 1, needs the workaround).
-        bool oneDnnOffForForward = CpuConvolutionWorkaround.NeededForForward(model, device);
-        bool oneDnnOffForBackward = !oneDnnOffForForward && CpuConvolutionWorkaround.Needed(model, device);
+        var oneDnnOff = CpuConvolutionWorkaround.ScopeFor(model, device);
+        bool oneDnnOffForForward = oneDnnOff == OneDnnOffScope.WholeRun;
+        bool oneDnnOffForBackward = oneDnnOff == OneDnnOffScope.BackwardPasses;
         model.train();
         using var sgd = optim.SGD(model.parameters(), 0.05, 0.9, weight_decay: 5e-4);
         using var generator = new Generator(0);

@@ -62,6 +62,15 @@ public static class CpuConvolutionWorkaround
         device.type == DeviceType.CPU && Convolutions(model).Any(c => WrongForward(c.Conv));
 
     /// <summary>
+    /// Where a model on a device needs <see cref="OneDnnOff"/>: the whole run where a forward kernel is wrong (the
+    /// backward passes are then covered too), around each backward pass where only those are, or nowhere.
+    /// </summary>
+    public static OneDnnOffScope ScopeFor(nn.Module model, Device device) =>
+        NeededForForward(model, device) ? OneDnnOffScope.WholeRun
+        : Needed(model, device) ? OneDnnOffScope.BackwardPasses
+        : OneDnnOffScope.None;
+
+    /// <summary>
     /// Turns oneDNN off for the process while the returned scope lives. Scopes nest: oneDNN is on again when the last
     /// one ends (the web app's tests train several runs at once). PyTorch picks a convolution's backward kernels when
     /// the backward pass runs, so a scope around <c>backward()</c> alone is enough where only the backward pass is
@@ -137,4 +146,12 @@ public static class CpuConvolutionWorkaround
     [DllImport("libtorch_cpu", EntryPoint = "_ZNK2at7Context17userEnabledMkldnnEv")]
     [return: MarshalAs(UnmanagedType.U1)]
     static extern bool UserEnabledMkldnn(IntPtr context);
+}
+
+/// <summary>Where a run turns oneDNN off (<see cref="CpuConvolutionWorkaround.ScopeFor"/>).</summary>
+public enum OneDnnOffScope
+{
+    None,
+    BackwardPasses,
+    WholeRun,
 }

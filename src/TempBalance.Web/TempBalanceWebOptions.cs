@@ -17,6 +17,9 @@ public sealed class TempBalanceWebOptions
     /// <summary>"all" (one process does everything), "web" (pages, API, hub; no training) or "worker" (trains; only /health).</summary>
     public string Role { get; set; } = "all";
 
+    /// <summary><see cref="Role"/> read (an unknown value reads as all; the options' validation refuses it).</summary>
+    public NodeRole NodeRole => NodeRoles.TryParse(Role, out var role) ? role : NodeRole.All;
+
     /// <summary>
     /// A StackExchange.Redis connection string (e.g. "redis:6379"): the SignalR backplane and the channel that
     /// carries live updates and cancel requests between nodes. Required for roles web and worker.
@@ -27,6 +30,9 @@ public sealed class TempBalanceWebOptions
 
     /// <summary>"sqlite" (default) or "postgres" (then ConnectionStrings:TempBalance is an Npgsql connection string).</summary>
     public string Database { get; set; } = "sqlite";
+
+    /// <summary>Whether <see cref="Database"/> names PostgreSQL (whose job queue outlives any one process).</summary>
+    public bool UsesPostgres => Database?.Trim().ToLowerInvariant() is "postgres" or "postgresql";
 
     /// <summary>Where datasets are looked up; empty means TEMPBALANCE_DATA_ROOT, else ./data.</summary>
     public string? DatasetRoot { get; set; }

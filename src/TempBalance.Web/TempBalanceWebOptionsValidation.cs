@@ -30,19 +30,14 @@ public sealed class TempBalanceWebOptionsValidation : IValidateOptions<TempBalan
         // and leave it; the run would wait for a person to resume it.
         Check(options.Queue.InvisibilityTimeout > options.StaleRunTimeout,
             $"{S}:Queue:InvisibilityTimeout ({options.Queue.InvisibilityTimeout}) must be longer than {S}:StaleRunTimeout ({options.StaleRunTimeout}), or a killed worker's run would not be resumed by another.");
-        if (NodeRoles.TryParse(options.Role, out var role))
-        {
-            if (role != NodeRole.All)
-            {
-                Check(options.Database?.Trim().ToLowerInvariant() is "postgres" or "postgresql",
-                    $"{S}:Role is '{options.Role}', which needs the database and job queue that every node shares: set {S}:Database to 'postgres' (and ConnectionStrings:TempBalance); it is '{options.Database}'.");
-                Check(!string.IsNullOrWhiteSpace(options.Redis),
-                    $"{S}:Role is '{options.Role}', which needs Redis to carry live updates and cancel requests between nodes: set {S}:Redis to a connection string such as 'redis:6379'.");
-            }
-        }
-        else
-        {
+        if (!NodeRoles.TryParse(options.Role, out var role))
             errors.Add($"{S}:Role is '{options.Role}'; use 'all', 'web' or 'worker'.");
+        else if (role != NodeRole.All)
+        {
+            Check(options.UsesPostgres,
+                $"{S}:Role is '{options.Role}', which needs the database and job queue that every node shares: set {S}:Database to 'postgres' (and ConnectionStrings:TempBalance); it is '{options.Database}'.");
+            Check(!string.IsNullOrWhiteSpace(options.Redis),
+                $"{S}:Role is '{options.Role}', which needs Redis to carry live updates and cancel requests between nodes: set {S}:Redis to a connection string such as 'redis:6379'.");
         }
         Check(options.MinFreeSpaceMegabytes >= 0, $"{S}:MinFreeSpaceMegabytes is {options.MinFreeSpaceMegabytes}; use 0 or more.");
 

@@ -54,10 +54,11 @@ public sealed class Trainer(TrainingConfig config, string runDirectory, string d
         // oneDNN off for the whole run where its forward kernels are wrong for this model, else around each backward
         // pass where only those are (CpuConvolutionWorkaround). Turning it off fails here, before any epoch, where it
         // cannot be done.
-        using var oneDnnOffForRun = CpuConvolutionWorkaround.NeededForForward(model, device) ? CpuConvolutionWorkaround.OneDnnOff() : null;
-        bool oneDnnOffForBackward = oneDnnOffForRun is null && CpuConvolutionWorkaround.Needed(model, device);
+        var oneDnnOff = CpuConvolutionWorkaround.ScopeFor(model, device);
+        using var oneDnnOffForRun = oneDnnOff == OneDnnOffScope.WholeRun ? CpuConvolutionWorkaround.OneDnnOff() : null;
+        bool oneDnnOffForBackward = oneDnnOff == OneDnnOffScope.BackwardPasses;
         if (oneDnnOffForBackward) CpuConvolutionWorkaround.OneDnnOff().Dispose();
-        if (oneDnnOffForRun is not null || oneDnnOffForBackward) Notice?.Invoke(CpuConvolutionWorkaround.Notice(model));
+        if (oneDnnOff != OneDnnOffScope.None) Notice?.Invoke(CpuConvolutionWorkaround.Notice(model));
         environment = RunEnvironment.Describe(device, pipeline.TrainCount, pipeline.TestCount);
         Started?.Invoke(environment);
         using var method = TrainingMethods.Create(Config, model);

@@ -55,7 +55,7 @@ public static class SweepsApi
             return JsonErrors.Invalid(ex);
         }
         if (body is null)
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["Send a JSON object: { \"config\": { ... }, \"axes\": [{ \"field\": \"lr\", \"values\": [0.01, 0.02] }] }."] });
+            return JsonErrors.Invalid("body", "Send a JSON object: { \"config\": { ... }, \"axes\": [{ \"field\": \"lr\", \"values\": [0.01, 0.02] }] }.");
         var result = await sweeps.CreateAsync(body, cancellationToken, access.ActorOf(user));
         if (!result.Succeeded) return TypedResults.ValidationProblem(result.Errors);
         return TypedResults.Created($"/api/sweeps/{result.SweepId}", new CreatedSweep(result.SweepId!.Value, result.RunIds));

@@ -26,7 +26,7 @@ public sealed class RevalidatingAccountStateProvider(ILoggerFactory loggers, ISe
     }
 
     /// <summary>Whether the account behind a sign-in still exists with the security stamp the sign-in was issued with.</summary>
-    public static async Task<bool> IsCurrentAsync(UserManager<IdentityUser> users, ClaimsPrincipal principal, string stampClaim)
+    static async Task<bool> IsCurrentAsync(UserManager<IdentityUser> users, ClaimsPrincipal principal, string stampClaim)
     {
         if (await users.GetUserAsync(principal) is not { } user) return false;
         if (!users.SupportsUserSecurityStamp) return true;

@@ -118,7 +118,7 @@ public sealed class TrainingJob(
         // A worker that is being stopped hands its run straight to another worker: the run's heartbeat is
         // cleared (so the next claim need not wait for it to go stale) and the job ends as cancelled by the
         // shutdown, which makes Hangfire put it back on the queue. Alone (role all), the next start recovers it.
-        if (shutdown.IsCancellationRequested && NodeRoles.TryParse(settings.Role, out var role) && role != NodeRole.All
+        if (shutdown.IsCancellationRequested && settings.NodeRole != NodeRole.All
             && await lifecycle.ReleaseAsync(runId))
         {
             logger.LogInformation("Run {RunId}: handed back to the queue for another worker, since this one is stopping", runId);

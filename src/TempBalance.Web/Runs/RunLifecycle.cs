@@ -282,7 +282,7 @@ public sealed class RunLifecycle(
     }
 
     /// <summary>The PostgreSQL queue keeps a dead process's job and delivers it again; the in-memory one dies with it.</summary>
-    bool QueueOutlivesProcesses => options.Value.Database.Trim().ToLowerInvariant() is "postgres" or "postgresql";
+    bool QueueOutlivesProcesses => options.Value.UsesPostgres;
 
     sealed record RunState(long Id, RunStatus Status, long LastSequence, DateTime? HeartbeatAt);
 

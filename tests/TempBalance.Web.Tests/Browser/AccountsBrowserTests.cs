@@ -51,6 +51,32 @@ public sealed class LocalModeBrowserFixture : IAsyncLifetime
         return await context.NewPageAsync();
     }
 
+    /// <summary>A local account with one role, made as an admin would; returns its id.</summary>
+    public async Task<string> CreateAccountAsync(string email, string password, string role)
+    {
+        using var scope = Factory.Services.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Microsoft.AspNetCore.Identity.IdentityUser>>();
+        var user = new Microsoft.AspNetCore.Identity.IdentityUser { UserName = email, Email = email };
+        Assert.True((await users.CreateAsync(user, password)).Succeeded);
+        Assert.True((await users.AddToRoleAsync(user, role)).Succeeded);
+        return user.Id;
+    }
+
+    /// <summary>Opens the sign-in page, to come back to <paramref name="returnPath"/>, and signs in.</summary>
+    public static async Task SignInAsync(IPage page, string email, string password, string returnPath)
+    {
+        await page.GotoAsync($"/account/login?returnUrl={Uri.EscapeDataString(returnPath)}");
+        await SubmitSignInAsync(page, email, password);
+    }
+
+    /// <summary>Fills in the sign-in form the page shows and posts it.</summary>
+    public static async Task SubmitSignInAsync(IPage page, string email, string password)
+    {
+        await page.Locator("input[name='email']").FillAsync(email);
+        await page.Locator("input[name='password']").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
     public async Task DisposeAsync()
     {
         if (Browser is not null)
@@ -101,13 +127,10 @@ public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFi
             Assert.True(await BrightnessAsync(page) > 200, "the sign-in page is dark in a browser set to light");
             await BrowserSteps.Shot(page, "sign-in.png");
 
-            await page.Locator("input[name='email']").FillAsync(LocalModeBrowserFixture.AdminEmail);
-            await page.Locator("input[name='password']").FillAsync("not the password");
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await LocalModeBrowserFixture.SubmitSignInAsync(page, LocalModeBrowserFixture.AdminEmail, "not the password");
             await Assertions.Expect(page.GetByTestId("sign-in-message")).ToContainTextAsync("wrong");
 
-            await page.Locator("input[name='password']").FillAsync(LocalModeBrowserFixture.AdminPassword);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await LocalModeBrowserFixture.SubmitSignInAsync(page, LocalModeBrowserFixture.AdminEmail, LocalModeBrowserFixture.AdminPassword);
             await BrowserSteps.WaitForPath(page, "/queue");
             await page.Locator("[data-interactive='true']").WaitForAsync();
             await page.GotoAsync("/");
@@ -161,13 +184,7 @@ public sealed class ChangePasswordBrowserTests(LocalModeBrowserFixture app) : IC
     [Fact]
     public async Task A_person_changes_her_password_then_signs_in_with_the_new_one_and_not_the_old()
     {
-        using (var scope = app.Factory.Services.CreateScope())
-        {
-            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Microsoft.AspNetCore.Identity.IdentityUser>>();
-            var user = new Microsoft.AspNetCore.Identity.IdentityUser { UserName = Email, Email = Email };
-            Assert.True((await users.CreateAsync(user, OldPassword)).Succeeded);
-            Assert.True((await users.AddToRoleAsync(user, Web.Auth.Roles.Researcher)).Succeeded);
-        }
+        await app.CreateAccountAsync(Email, OldPassword, Web.Auth.Roles.Researcher);
         var page = await app.NewPageAsync();
         try
         {
@@ -212,13 +229,7 @@ public sealed class ChangePasswordBrowserTests(LocalModeBrowserFixture app) : IC
         }
     }
 
-    static async Task SignInAsync(IPage page, string password)
-    {
-        await page.GotoAsync("/account/login?returnUrl=%2Faccount");
-        await page.Locator("input[name='email']").FillAsync(Email);
-        await page.Locator("input[name='password']").FillAsync(password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-    }
+    static Task SignInAsync(IPage page, string password) => LocalModeBrowserFixture.SignInAsync(page, Email, password, "/account");
 
     static async Task FillAsync(IPage page, string current, string next, string again)
     {
@@ -240,19 +251,11 @@ public sealed class RoleChangeBrowserTests(LocalModeBrowserFixture app) : IClass
     [Fact]
     public async Task An_open_page_of_a_researcher_made_viewer_is_signed_out_and_signs_in_again_as_a_viewer()
     {
-        string userId;
-        using (var scope = app.Factory.Services.CreateScope())
-        {
-            var users = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Identity.UserManager<Microsoft.AspNetCore.Identity.IdentityUser>>();
-            var user = new Microsoft.AspNetCore.Identity.IdentityUser { UserName = Email, Email = Email };
-            Assert.True((await users.CreateAsync(user, Password)).Succeeded);
-            Assert.True((await users.AddToRoleAsync(user, Web.Auth.Roles.Researcher)).Succeeded);
-            userId = user.Id;
-        }
+        string userId = await app.CreateAccountAsync(Email, Password, Web.Auth.Roles.Researcher);
         var page = await app.NewPageAsync();
         try
         {
-            await SignInAsync(page, "%2Fqueue");
+            await LocalModeBrowserFixture.SignInAsync(page, Email, Password, "/queue");
             await BrowserSteps.WaitForPath(page, "/queue");
             await page.Locator("[data-interactive='true']").WaitForAsync();
             var newRun = page.GetByRole(AriaRole.Toolbar).Locator("a[href='/runs/new']");
@@ -266,9 +269,7 @@ public sealed class RoleChangeBrowserTests(LocalModeBrowserFixture app) : IClass
             await BrowserSteps.Shot(page, "session-ended.png");
 
             // Signed in again, she has the viewer's rights: no New run, and the page she was on is where she lands.
-            await page.Locator("input[name='email']").FillAsync(Email);
-            await page.Locator("input[name='password']").FillAsync(Password);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await LocalModeBrowserFixture.SubmitSignInAsync(page, Email, Password);
             await BrowserSteps.WaitForPath(page, "/queue");
             await page.Locator("[data-interactive='true']").WaitForAsync();
             await Assertions.Expect(page.GetByTestId("account-button")).ToBeVisibleAsync();
@@ -283,13 +284,5 @@ public sealed class RoleChangeBrowserTests(LocalModeBrowserFixture app) : IClass
         {
             await page.Context.CloseAsync();
         }
-    }
-
-    static async Task SignInAsync(IPage page, string returnUrl)
-    {
-        await page.GotoAsync($"/account/login?returnUrl={returnUrl}");
-        await page.Locator("input[name='email']").FillAsync(Email);
-        await page.Locator("input[name='password']").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
     }
 }
