@@ -142,7 +142,11 @@ public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFi
             await BrowserSteps.WaitForPath(page, "/account");
             await Assertions.Expect(page.GetByTestId("account-name")).ToHaveTextAsync(LocalModeBrowserFixture.AdminEmail);
             await Assertions.Expect(page.GetByTestId("account-roles")).ToContainTextAsync("admin");
-            await page.Locator("[data-testid='token-name'] input, input[data-testid='token-name']").First.FillAsync("laptop notebook");
+            var tokenName = page.Locator("[data-testid='token-name'] input, input[data-testid='token-name']").First;
+            // One line high (a flex basis on the field once made it 320 px tall).
+            var tokenField = page.Locator(".mud-input-control", new() { Has = tokenName }).Last;
+            Assert.True((await tokenField.BoundingBoxAsync())!.Height < 80, "the token name field is taller than one line");
+            await tokenName.FillAsync("laptop notebook");
             await page.GetByTestId("token-create").ClickAsync();
             var secret = (await page.GetByTestId("token-secret").TextContentAsync())!.Trim();
             Assert.StartsWith("tbp_", secret, StringComparison.Ordinal);
