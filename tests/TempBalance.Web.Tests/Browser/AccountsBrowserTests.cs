@@ -255,7 +255,7 @@ public sealed class RoleChangeBrowserTests(LocalModeBrowserFixture app) : IClass
     [Fact]
     public async Task An_open_page_of_a_researcher_made_viewer_is_signed_out_and_signs_in_again_as_a_viewer()
     {
-        string userId = await app.CreateAccountAsync(Email, Password, Web.Auth.Roles.Researcher);
+        await app.CreateAccountAsync(Email, Password, Web.Auth.Roles.Researcher);
         var page = await app.NewPageAsync();
         try
         {
@@ -265,9 +265,23 @@ public sealed class RoleChangeBrowserTests(LocalModeBrowserFixture app) : IClass
             var newRun = page.GetByRole(AriaRole.Toolbar).Locator("a[href='/runs/new']");
             await Assertions.Expect(newRun).ToBeVisibleAsync(); // the app bar's New run
 
-            // An admin makes her a viewer while her page is open: the page goes to the sign-in page and says why.
-            var problems = await app.Factory.Services.GetRequiredService<Web.Auth.UserAdministration>().SetRoleAsync(userId, Web.Auth.Roles.Viewer);
-            Assert.Empty(problems);
+            // An admin makes her a viewer on the users page while her page is open: her page goes to the sign-in page
+            // and says why.
+            var admin = await app.NewPageAsync();
+            try
+            {
+                await LocalModeBrowserFixture.SignInAsync(admin, LocalModeBrowserFixture.AdminEmail, LocalModeBrowserFixture.AdminPassword, "/admin/users");
+                await BrowserSteps.WaitForPath(admin, "/admin/users");
+                await admin.Locator("[data-interactive='true']").WaitForAsync();
+                await admin.GetByTestId($"role-{Email}").ClickAsync();
+                await admin.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasText = Web.Auth.Roles.Viewer }).First.ClickAsync();
+                await Assertions.Expect(admin.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
+                await BrowserSteps.Shot(admin, "users.png");
+            }
+            finally
+            {
+                await admin.Context.CloseAsync();
+            }
             await page.WaitForURLAsync(new Regex(@"/account/login\?sessionEnded=true"), new() { Timeout = 20_000 });
             await Assertions.Expect(page.GetByTestId("sign-in-message")).ToContainTextAsync("Sign in again");
             await BrowserSteps.Shot(page, "session-ended.png");
