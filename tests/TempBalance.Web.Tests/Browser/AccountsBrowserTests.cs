@@ -115,6 +115,11 @@ public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFi
         // The page has no circuit, yet it follows the browser's dark scheme (CSS alone).
         Assert.True(await BrightnessAsync(phone) < 100, "the sign-in page is light in a browser set to dark");
         await BrowserSteps.Shot(phone, "sign-in-phone-dark.png");
+        // Light chosen in the app (kept in the browser) wins over the browser's scheme here too.
+        await phone.EvaluateAsync("() => localStorage.setItem('tempbalance.theme', 'Light')");
+        await phone.ReloadAsync();
+        await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
+        Assert.True(await BrightnessAsync(phone) > 200, "the sign-in page is dark for a person who chose Light in the app");
         await phone.Context.CloseAsync();
 
         var page = await app.NewPageAsync();

@@ -69,4 +69,34 @@ public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             await context.CloseAsync();
         }
     }
+
+    [Theory]
+    [InlineData("Light", true)]
+    [InlineData("Dark", false)]
+    public async Task The_page_before_its_circuit_starts_shows_the_scheme_chosen_in_the_app(string choice, bool darkBrowser)
+    {
+        // The choice against the browser's scheme; the circuit never starts (its script is refused), so the page
+        // stays what a browser paints before it: the prerendered HTML and the classic scripts in its head.
+        var context = await app.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.BaseUrl,
+            ColorScheme = darkBrowser ? ColorScheme.Dark : ColorScheme.Light,
+        });
+        try
+        {
+            await context.AddInitScriptAsync($"localStorage.setItem('tempbalance.theme', '{choice}')");
+            await context.RouteAsync("**/_framework/blazor.web.js", route => route.AbortAsync());
+            var page = await context.NewPageAsync();
+            await page.GotoAsync("/queue");
+            Assert.Equal("false", await page.GetAttributeAsync("[data-interactive]", "data-interactive"));
+            double brightness = await page.EvaluateAsync<double>(
+                "() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3; }");
+            if (choice == "Light") Assert.True(brightness > 200, $"chose Light on a dark browser, got a dark page before the circuit (brightness {brightness:0})");
+            else Assert.True(brightness < 100, $"chose Dark on a light browser, got a light page before the circuit (brightness {brightness:0})");
+        }
+        finally
+        {
+            await context.CloseAsync();
+        }
+    }
 }
