@@ -103,7 +103,15 @@ public sealed class TrainingUpdates(ILogger<TrainingUpdates> logger)
             forRun = _runHandlers.GetValueOrDefault(update.RunId) ?? [];
             here = publishedHere ? _publishedHereHandlers : [];
         }
-        foreach (var handler in all.Concat(forRun).Concat(here))
+        // Three plain loops: this runs for every batch message, and a concatenating enumerator would allocate each time.
+        Deliver(all, update);
+        Deliver(forRun, update);
+        Deliver(here, update);
+    }
+
+    void Deliver(Action<RunUpdate>[] handlers, RunUpdate update)
+    {
+        foreach (var handler in handlers)
         {
             try { handler(update); }
             catch (Exception ex) { logger.LogWarning(ex, "A subscriber failed on {Update} of run {RunId}", update.GetType().Name, update.RunId); }

@@ -190,7 +190,7 @@ public sealed class AuthModesTests
         var data = TempBalanceAppFactory.CreateDataDirectory();
         try
         {
-            var start = await Hardening.AppProcess.RunAsync(data, extraArguments: ["--urls", "http://0.0.0.0:0"]);
+            var start = await AppProcess.RunAsync(data, extraArguments: ["--urls", "http://0.0.0.0:0"]);
             Assert.False(start.Listening, "the app served with auth mode none on 0.0.0.0");
             Assert.Equal(1, start.ExitCode);
             Assert.Contains("TempBalance:Auth:Mode is none", start.Errors, StringComparison.Ordinal);

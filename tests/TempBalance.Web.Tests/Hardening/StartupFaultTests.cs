@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
 using TempBalance.Web.Data;
@@ -130,53 +129,5 @@ public sealed class StartupFaultTests
         Assert.DoesNotContain("Unhandled exception", start.Errors);
         Assert.DoesNotContain("   at ", start.Errors);
         Assert.DoesNotContain("   at ", start.Output);
-    }
-}
-
-/// <summary>Runs the web app's build output as a process (as scripts/start.sh does) and reports how its start went.</summary>
-static class AppProcess
-{
-    public sealed record Result(int? ExitCode, bool Listening, string Output, string Errors);
-
-    /// <param name="serveFor">After the app says it listens, how long to let it serve before stopping it.</param>
-    public static async Task<Result> RunAsync(string dataDirectory, TimeSpan? serveFor = null, IEnumerable<string>? extraArguments = null)
-    {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
-        var dll = Path.Combine(BrowserFixture.RepositoryRoot(), "src", "TempBalance.Web", "bin", output.Parent!.Name, output.Name, "TempBalance.Web.dll");
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { dll, "--urls", "http://127.0.0.1:0", $"--TempBalance:DataDirectory={dataDirectory}" },
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var argument in extraArguments ?? []) start.ArgumentList.Add(argument);
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["DOTNET_DbgEnableMiniDump"] = "0";
-        using var process = Process.Start(start)!;
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        var listening = new TaskCompletionSource();
-        process.OutputDataReceived += (_, e) =>
-        {
-            lock (stdout) stdout.AppendLine(e.Data);
-            if (e.Data?.Contains("Now listening on:", StringComparison.Ordinal) == true) listening.TrySetResult();
-        };
-        process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        var exited = process.WaitForExitAsync();
-        var first = await Task.WhenAny(exited, listening.Task, Task.Delay(TimeSpan.FromSeconds(90)));
-        bool served = first == listening.Task;
-        if (served) await Task.Delay(serveFor ?? TimeSpan.Zero);
-        if (!process.HasExited)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-        await exited;
-        lock (stdout) lock (stderr)
-            return new Result(served ? null : process.ExitCode, served, stdout.ToString(), stderr.ToString());
     }
 }
