@@ -4,11 +4,11 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Spectre.Console;
+using TempBalance.Core;
 using TempBalance.Core.Data;
 using TempBalance.Core.EdgeOfChaos;
 using TempBalance.Core.Sweeps;
 using TempBalance.Core.Training;
-using TorchSharp;
 
 namespace TempBalance.Cli;
 
@@ -116,7 +116,6 @@ public static class SweepCommand
 
     static int Run(SweepSpec spec, string outDir, string dataRoot, int workers, int torchThreads)
     {
-        torch.set_num_threads(torchThreads);
         var fields = SweepExpansion.Fields(spec);
         var points = SweepExpansion.Expand(spec);
         Directory.CreateDirectory(Path.Combine(outDir, RunsFolder));
@@ -144,6 +143,7 @@ public static class SweepCommand
         var wall = Stopwatch.StartNew();
         void Work()
         {
+            TorchThreads.SetForThisThread(torchThreads);
             for (int n; (n = Interlocked.Increment(ref next)) < points.Count && !cancel.IsCancellationRequested;)
             {
                 int k = order[n];

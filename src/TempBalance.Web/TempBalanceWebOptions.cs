@@ -1,3 +1,4 @@
+using TempBalance.Core;
 using TempBalance.Core.Data;
 
 namespace TempBalance.Web;
@@ -39,6 +40,16 @@ public sealed class TempBalanceWebOptions
 
     /// <summary>Training jobs run in parallel; empty means one per CUDA device, or 1 on CPU.</summary>
     public int? Workers { get; set; }
+
+    /// <summary>How many training jobs a training node runs at once: <see cref="Workers"/>, or its default.</summary>
+    public int WorkerCount => Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+
+    /// <summary>
+    /// Torch CPU threads each training job uses: the cores shared among <see cref="WorkerCount"/> jobs, at least one.
+    /// Small models train faster as several one-thread runs side by side than one at a time on every core (the
+    /// edge-of-chaos FNN: docs/benchmarks.md), and jobs that each took every core would fight over them.
+    /// </summary>
+    public int CpuThreadsPerJob => Math.Max(1, Environment.ProcessorCount / WorkerCount);
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 

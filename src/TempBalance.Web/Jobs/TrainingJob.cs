@@ -1,3 +1,4 @@
+using TempBalance.Core;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -80,9 +81,14 @@ public sealed class TrainingJob(
             logger.LogInformation("Run {RunId}: training {Model} on {Dataset} with {Method} for {Epochs} epochs",
                 runId, config.Model, config.Dataset, config.Method, config.Epochs);
             // Training blocks its thread for minutes to hours: it gets a thread of its own, not one of the thread
-            // pool's few (two on a 2-core host) that serve requests and Blazor circuits.
-            result = await Task.Factory.StartNew(() => trainer.Run(stop.Token), CancellationToken.None,
-                TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            // pool's few (two on a 2-core host) that serve requests and Blazor circuits. There it takes its share
+            // of the cores as torch threads, so jobs side by side do not each start a thread per core.
+            int threads = settings.CpuThreadsPerJob;
+            result = await Task.Factory.StartNew(() =>
+            {
+                TorchThreads.SetForThisThread(threads);
+                return trainer.Run(stop.Token);
+            }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         catch (Exception ex)
         {

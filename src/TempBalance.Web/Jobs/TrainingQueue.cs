@@ -36,7 +36,7 @@ public static class TrainingQueue
             {
                 server.Queues = [TrainingJob.Queue];
                 var options = sp.GetRequiredService<IOptions<TempBalanceWebOptions>>().Value;
-                server.WorkerCount = options.Workers ?? Math.Max(1, TorchDevices.CudaDeviceCount);
+                server.WorkerCount = options.WorkerCount;
                 server.ShutdownTimeout = options.ShutdownTimeout;
                 server.ServerName = $"{role.Name()}:{Environment.MachineName}:{Environment.ProcessId}";
             });

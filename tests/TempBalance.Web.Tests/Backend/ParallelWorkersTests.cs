@@ -1,0 +1,50 @@
+using TempBalance.Web.Data;
+using TempBalance.Web.Runs;
+
+namespace TempBalance.Web.Tests.Backend;
+
+/// <summary>
+/// TempBalance:Workers = 2 on a CPU host: two queued runs train side by side, each with its share of the cores as
+/// torch threads (before, every job took all of them, so two jobs fought over the cores).
+/// </summary>
+[Collection(TrainingCollection.Name)]
+public sealed class ParallelWorkersTests : IAsyncLifetime
+{
+    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
+    TempBalanceAppFactory _app = null!;
+    HttpClient _client = null!;
+
+    public Task InitializeAsync()
+    {
+        _app = new TempBalanceAppFactory(_dataDirectory, new Dictionary<string, string?> { ["TempBalance:Workers"] = "2" });
+        _client = _app.StartAndCreateClient();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _client.Dispose();
+        await _app.DisposeAsync();
+        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
+    }
+
+    [Fact]
+    public async Task Two_workers_train_two_runs_at_once_with_half_the_cores_each()
+    {
+        var ids = await _client.CreateRunsAsync(new
+        {
+            config = new { model = "mlp", dataset = "synthetic", method = "baseline", epochs = 6, subset = 2048, batchSize = 16, device = "cpu" },
+            seeds = 2,
+        });
+        var runs = await Task.WhenAll(ids.Select(id =>
+            _client.WaitForRunAsync(id, r => r.Summary.Status.IsFinished(), TimeSpan.FromSeconds(180))));
+
+        Assert.All(runs, r => Assert.Equal(RunStatus.Completed, r.Summary.Status));
+        int share = Math.Max(1, System.Environment.ProcessorCount / 2);
+        Assert.All(runs, r => Assert.Equal(share, r.Environment!.Threads));
+        // Side by side: each started before the other finished.
+        var (a, b) = (runs[0].Summary, runs[1].Summary);
+        Assert.True(a.StartedAt < b.FinishedAt && b.StartedAt < a.FinishedAt,
+            $"the runs trained one after the other: {a.StartedAt:O}-{a.FinishedAt:O} and {b.StartedAt:O}-{b.FinishedAt:O}");
+    }
+}
