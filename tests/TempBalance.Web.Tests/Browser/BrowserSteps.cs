@@ -39,6 +39,28 @@ public static class BrowserSteps
     }
 
     /// <summary>
+    /// Hovers <paramref name="target"/> until <paramref name="shown"/> is visible. A hover can be lost on a loaded
+    /// machine: a section that is still opening shifts the layout under the pointer, and the tooltip closes again
+    /// (a browser test once waited 20 s for one); so move away and hover again, as a person would.
+    /// </summary>
+    public static async Task Hover(IPage page, ILocator target, ILocator shown)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await target.HoverAsync();
+            try
+            {
+                await shown.First.WaitForAsync(new LocatorWaitForOptions { Timeout = 5000, State = WaitForSelectorState.Visible });
+                return;
+            }
+            catch (TimeoutException) when (attempt < 4)
+            {
+                await page.Mouse.MoveAsync(0, 0);
+            }
+        }
+    }
+
+    /// <summary>
     /// Waits until the page's own location has this path and returns the full URL. Blazor routes in the page
     /// (history.pushState); Playwright's WaitForURL sometimes never saw such a navigation on a loaded machine
     /// although the page had long arrived (its failure screenshots showed the target page), so ask the page.

@@ -39,8 +39,7 @@ public class NewRunBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtu
             await Assertions.Expect(page.GetByTestId("snrCoefficient")).ToHaveValueAsync("0.001");
             // Tabbing skips the help icons; hovering one shows its text.
             await Assertions.Expect(page.GetByTestId("help-eigsThresh")).ToHaveAttributeAsync("tabindex", "-1");
-            await page.GetByTestId("help-eigsThresh").HoverAsync();
-            await Assertions.Expect(page.GetByText("set 50 to match it")).ToBeVisibleAsync();
+            await BrowserSteps.Hover(page, page.GetByTestId("help-eigsThresh"), page.GetByText("set 50 to match it"));
             await page.WaitForTimeoutAsync(500); // the tooltip fades in
             await page.ScreenshotAsync(new PageScreenshotOptions { Path = BrowserFixture.ScreenshotPath("new-run-help.png") });
             await page.Mouse.MoveAsync(0, 0);
