@@ -62,7 +62,7 @@ public static class SweepCommand
                 foreach (var p in problems) AnsiConsole.MarkupLine($"  [yellow]{Markup.Escape(p.Field)}[/]: {Markup.Escape(p.Message)}");
                 return TrainCommand.InvalidConfiguration;
             }
-            int torchThreads = parse.GetValue(threads) ?? Math.Max(1, Environment.ProcessorCount / workers);
+            int torchThreads = parse.GetValue(threads) ?? TorchThreads.ShareOfCores(workers);
             return Run(spec, outDir, root, workers, torchThreads);
         });
         return command;

@@ -2,9 +2,12 @@ using TorchSharp;
 
 namespace TempBalance.Core;
 
-/// <summary>Torch's CPU thread count for the calling OS thread.</summary>
+/// <summary>Torch's CPU threads: a run's share of the cores, and the count for the calling OS thread.</summary>
 public static class TorchThreads
 {
+    /// <summary>Each of <paramref name="workers"/> runs' share of this machine's cores as torch threads, at least one.</summary>
+    public static int ShareOfCores(int workers) => Math.Max(1, Environment.ProcessorCount / Math.Max(1, workers));
+
     /// <summary>
     /// Sets how many CPU threads torch uses for work started on this OS thread; other threads keep theirs, so runs
     /// side by side can each have their own share of the cores. libtorch (OpenMP) keeps the count per thread, but a

@@ -49,7 +49,7 @@ public sealed class TempBalanceWebOptions
     /// Small models train faster as several one-thread runs side by side than one at a time on every core (the
     /// edge-of-chaos FNN: docs/benchmarks.md), and jobs that each took every core would fight over them.
     /// </summary>
-    public int CpuThreadsPerJob => Math.Max(1, Environment.ProcessorCount / WorkerCount);
+    public int CpuThreadsPerJob => TorchThreads.ShareOfCores(WorkerCount);
 
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
 using Microsoft.AspNetCore.Identity;
@@ -11,25 +10,17 @@ namespace TempBalance.Web.Auth;
 /// changed its role (which renews the security stamp), changed its password or removed it, the circuit is signed out
 /// there and then. Without this, an open page kept the rights its account had when it was opened until it reconnected.
 /// </summary>
-public sealed class RevalidatingAccountStateProvider(ILoggerFactory loggers, IServiceScopeFactory scopes, IOptions<AuthSettings> settings,
-    IOptions<IdentityOptions> identity) : RevalidatingServerAuthenticationStateProvider(loggers)
+public sealed class RevalidatingAccountStateProvider(ILoggerFactory loggers, IServiceScopeFactory scopes, IOptions<AuthSettings> settings)
+    : RevalidatingServerAuthenticationStateProvider(loggers)
 {
     protected override TimeSpan RevalidationInterval => settings.Value.SessionRevalidationInterval;
 
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken)
     {
-        var principal = authenticationState.User;
-        if (principal.Identity?.IsAuthenticated != true) return true;
+        if (authenticationState.User.Identity?.IsAuthenticated != true) return true;
         await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        return await IsCurrentAsync(users, principal, identity.Value.ClaimsIdentity.SecurityStampClaimType);
-    }
-
-    /// <summary>Whether the account behind a sign-in still exists with the security stamp the sign-in was issued with.</summary>
-    static async Task<bool> IsCurrentAsync(UserManager<IdentityUser> users, ClaimsPrincipal principal, string stampClaim)
-    {
-        if (await users.GetUserAsync(principal) is not { } user) return false;
-        if (!users.SupportsUserSecurityStamp) return true;
-        return principal.FindFirstValue(stampClaim) == await users.GetSecurityStampAsync(user);
+        // The account still exists with the security stamp the sign-in was issued with (what the cookie check asks too).
+        var signIns = scope.ServiceProvider.GetRequiredService<SignInManager<IdentityUser>>();
+        return await signIns.ValidateSecurityStampAsync(authenticationState.User) is not null;
     }
 }

@@ -9,20 +9,18 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
     public static DatabaseSettings FromConfiguration(IConfiguration configuration, TempBalanceWebOptions options)
     {
         var connectionString = configuration.GetConnectionString("TempBalance");
-        switch (options.Database.Trim().ToLowerInvariant())
+        if (options.UsesPostgres)
         {
-            case "postgres" or "postgresql":
-                if (string.IsNullOrWhiteSpace(connectionString))
-                    throw new StartupException(
-                        "TempBalance:Database is 'postgres' but ConnectionStrings:TempBalance is empty; set it to an Npgsql connection string such as 'Host=db;Database=tempbalance;Username=tb;Password=...'.");
-                return new DatabaseSettings(true, connectionString);
-            case "sqlite":
-                if (!string.IsNullOrWhiteSpace(connectionString)) return new DatabaseSettings(false, connectionString);
-                Directory.CreateDirectory(options.DataDirectoryPath);
-                return new DatabaseSettings(false, $"Data Source={Path.Combine(options.DataDirectoryPath, "tempbalance.db")}");
-            default:
-                throw new StartupException($"TempBalance:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
+            if (string.IsNullOrWhiteSpace(connectionString))
+                throw new StartupException(
+                    "TempBalance:Database is 'postgres' but ConnectionStrings:TempBalance is empty; set it to an Npgsql connection string such as 'Host=db;Database=tempbalance;Username=tb;Password=...'.");
+            return new DatabaseSettings(true, connectionString);
         }
+        if (options.Database.Trim().ToLowerInvariant() != "sqlite")
+            throw new StartupException($"TempBalance:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
+        if (!string.IsNullOrWhiteSpace(connectionString)) return new DatabaseSettings(false, connectionString);
+        Directory.CreateDirectory(options.DataDirectoryPath);
+        return new DatabaseSettings(false, $"Data Source={Path.Combine(options.DataDirectoryPath, "tempbalance.db")}");
     }
 
     public void Configure(DbContextOptionsBuilder builder)

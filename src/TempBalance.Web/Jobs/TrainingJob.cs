@@ -1,7 +1,7 @@
-using TempBalance.Core;
 using Hangfire;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using TempBalance.Core;
 using TempBalance.Core.Training;
 using TempBalance.Web.Data;
 using TempBalance.Web.Live;

@@ -102,10 +102,6 @@ public sealed class LocalModeBrowserFixture : IAsyncLifetime
 [Collection("Browser")]
 public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFixture<LocalModeBrowserFixture>
 {
-    /// <summary>The mean of the page background's red, green and blue (0-255).</summary>
-    static Task<double> BrightnessAsync(IPage page) => page.EvaluateAsync<double>(
-        "() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3; }");
-
     [Fact]
     public async Task A_person_signs_in_sees_the_runs_creates_a_token_and_signs_out()
     {
@@ -113,13 +109,13 @@ public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFi
         await phone.GotoAsync("/account/login");
         await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
         // The page has no circuit, yet it follows the browser's dark scheme (CSS alone).
-        Assert.True(await BrightnessAsync(phone) < 100, "the sign-in page is light in a browser set to dark");
+        Assert.True(await BrowserSteps.BackgroundBrightnessAsync(phone) < 100, "the sign-in page is light in a browser set to dark");
         await BrowserSteps.Shot(phone, "sign-in-phone-dark.png");
         // Light chosen in the app (kept in the browser) wins over the browser's scheme here too.
         await phone.EvaluateAsync("() => localStorage.setItem('tempbalance.theme', 'Light')");
         await phone.ReloadAsync();
         await Assertions.Expect(phone.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
-        Assert.True(await BrightnessAsync(phone) > 200, "the sign-in page is dark for a person who chose Light in the app");
+        Assert.True(await BrowserSteps.BackgroundBrightnessAsync(phone) > 200, "the sign-in page is dark for a person who chose Light in the app");
         await phone.Context.CloseAsync();
 
         var page = await app.NewPageAsync();
@@ -129,7 +125,7 @@ public sealed class AccountsBrowserTests(LocalModeBrowserFixture app) : IClassFi
             await page.GotoAsync("/queue");
             await BrowserSteps.WaitForPath(page, "/account/login");
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign in" })).ToBeVisibleAsync();
-            Assert.True(await BrightnessAsync(page) > 200, "the sign-in page is dark in a browser set to light");
+            Assert.True(await BrowserSteps.BackgroundBrightnessAsync(page) > 200, "the sign-in page is dark in a browser set to light");
             await BrowserSteps.Shot(page, "sign-in.png");
 
             await LocalModeBrowserFixture.SubmitSignInAsync(page, LocalModeBrowserFixture.AdminEmail, "not the password");

@@ -38,6 +38,10 @@ public static class BrowserSteps
         }
     }
 
+    /// <summary>The mean of the page background's red, green and blue (0-255): dark below 100, light above 200.</summary>
+    public static Task<double> BackgroundBrightnessAsync(IPage page) => page.EvaluateAsync<double>(
+        "() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3; }");
+
     /// <summary>
     /// Hovers <paramref name="target"/> until <paramref name="shown"/> is visible. A hover can be lost on a loaded
     /// machine: a section that is still opening shifts the layout under the pointer, and the tooltip closes again

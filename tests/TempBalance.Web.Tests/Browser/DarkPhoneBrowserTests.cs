@@ -59,8 +59,7 @@ public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
         {
             var page = await context.NewPageAsync();
             await page.GotoAsync("/queue");
-            double brightness = await page.EvaluateAsync<double>(
-                "() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3; }");
+            double brightness = await BrowserSteps.BackgroundBrightnessAsync(page);
             if (dark) Assert.True(brightness < 100, $"a dark browser got a light page before the circuit (brightness {brightness:0})");
             else Assert.True(brightness > 200, $"a light browser got a dark page (brightness {brightness:0})");
         }
@@ -89,8 +88,7 @@ public class DarkPhoneBrowserTests(BrowserFixture app) : IClassFixture<BrowserFi
             var page = await context.NewPageAsync();
             await page.GotoAsync("/queue");
             Assert.Equal("false", await page.GetAttributeAsync("[data-interactive]", "data-interactive"));
-            double brightness = await page.EvaluateAsync<double>(
-                "() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number); return (r + g + b) / 3; }");
+            double brightness = await BrowserSteps.BackgroundBrightnessAsync(page);
             if (choice == "Light") Assert.True(brightness > 200, $"chose Light on a dark browser, got a dark page before the circuit (brightness {brightness:0})");
             else Assert.True(brightness < 100, $"chose Dark on a light browser, got a light page before the circuit (brightness {brightness:0})");
         }
