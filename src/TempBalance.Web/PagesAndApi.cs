@@ -64,11 +64,9 @@ public static class PagesAndApi
         // Plotly.Blazor loads plotly.js from a fixed URL; serve it the cartesian partial bundle of the same plotly.js
         // version instead (1.4 MB, not 4.8): it holds every trace type the charts draw (scatter, heatmap), and the
         // browser evaluates it in a third of the time. Routing comes after the rewrite so the new path is matched.
-        // The sweep page's parallel coordinates need the full bundle (4.8 MB); it gets it under a name of its own, which the
-        // first rule has already passed by.
+        // The sweep page's parallel coordinates load plotly's strict bundle from lib/plotly (wwwroot/js/plotly-full.js).
         app.UseRewriter(new RewriteOptions()
-            .AddRewrite(@"^_content/Plotly\.Blazor/plotly-3\.7\.0\.min\.js$", "lib/plotly/plotly-cartesian-3.7.0.min.js", skipRemainingRules: true)
-            .AddRewrite(@"^lib/plotly/plotly-full-3\.7\.0\.min\.js$", "_content/Plotly.Blazor/plotly-3.7.0.min.js", skipRemainingRules: true));
+            .AddRewrite(@"^_content/Plotly\.Blazor/plotly-3\.7\.0\.min\.js$", "lib/plotly/plotly-cartesian-3.7.0.min.js", skipRemainingRules: true));
         // A page address that matches nothing gets the app's "not found" page (with its layout and links) instead of
         // the browser's bare error; API clients keep their plain 404s.
         app.UseWhen(context => !context.Request.Path.StartsWithSegments("/api"),

@@ -43,7 +43,7 @@ public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixt
     }
 
     [Fact]
-    public async Task Plotly_blazor_gets_the_cartesian_bundle_of_its_own_plotly_version()
+    public async Task Plotly_blazor_gets_the_cartesian_bundle_and_the_sweep_page_the_strict_bundle_of_its_own_plotly_version()
     {
         using var response = await app.Client.GetAsync("_content/Plotly.Blazor/plotly-3.7.0.min.js");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -54,6 +54,12 @@ public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixt
         var preload = await app.Client.GetStringAsync("js/plotly-preload.js");
         Assert.Contains("'./_content/Plotly.Blazor/plotly-3.7.0.min.js'", preload, StringComparison.Ordinal);
         Assert.Contains("'./_content/Plotly.Blazor/plotly-interop-7.2.0.js'", preload, StringComparison.Ordinal);
+        // The sweep page's bundle: plotly's strict one of the same version (the full one needs 'unsafe-eval').
+        var sweepLoader = await app.Client.GetStringAsync("js/plotly-full.js");
+        Assert.Contains("'./lib/plotly/plotly-strict-3.7.0.min.js'", sweepLoader, StringComparison.Ordinal);
+        using var strict = await app.Client.GetAsync("lib/plotly/plotly-strict-3.7.0.min.js");
+        Assert.Equal(HttpStatusCode.OK, strict.StatusCode);
+        Assert.StartsWith("/**\n* plotly.js (strict - minified) v3.7.0", await strict.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

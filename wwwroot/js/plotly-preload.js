@@ -3,7 +3,7 @@
 // charts find the script already loading or loaded and do not evaluate it a second time.
 const interop = './_content/Plotly.Blazor/plotly-interop-7.2.0.js';
 const bundle = './_content/Plotly.Blazor/plotly-3.7.0.min.js';
-// A sweep page draws parallel coordinates, which only the full bundle has (wwwroot/js/plotly-full.js).
+// A sweep page draws parallel coordinates, which only the strict (all-traces) bundle has (wwwroot/js/plotly-full.js).
 const sweepPage = /^\/sweeps\/\d+/.test(location.pathname);
 
 async function load() {

@@ -12,7 +12,7 @@ namespace TempBalance.Web.Tests.Browser;
 public sealed class CspBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixture>
 {
     // Recorded in the page before any of its scripts run, so violations during load are caught too.
-    const string RecordViolations = """
+    internal const string RecordViolations = """
         window.__cspViolations = [];
         document.addEventListener('securitypolicyviolation', e =>
             window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`));

@@ -103,6 +103,7 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
         var console = new List<string>();
         page.Console += (_, message) => console.Add($"{message.Type}: {message.Text}");
         page.RequestFailed += (_, request) => console.Add($"failed: {request.Url} {request.Failure}");
+        await page.Context.AddInitScriptAsync(CspBrowserTests.RecordViolations);
         try
         {
             // The list, with the New sweep form: the edge-of-chaos base, lr x batch size, 9 runs.
@@ -116,12 +117,15 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
             await page.WaitForFunctionAsync("() => document.getElementById('chart-sweep-heatmap')?.data?.[0]?.z?.length === 3",
                 null, new PageWaitForFunctionOptions { Timeout = 60_000 });
             await page.EvaluateAsync("() => document.getElementById('chart-sweep-parcoords')?.scrollIntoView({ block: 'nearest' })");
-            // The parallel coordinates: drawn by the full plotly bundle (the cartesian one has no parcoords).
-            // Plotly draws parcoords with WebGL, which headless Chromium without a GPU offers only some of the time;
-            // what the page owns is the plot's data, so wait for that rather than for the WebGL drawing.
+            // The parallel coordinates: drawn by plotly's strict bundle (the cartesian one has no parcoords), with WebGL,
+            // under the app's Content-Security-Policy. Their lines are pixels on plotly's WebGL canvases: wait for them.
             await page.WaitForFunctionAsync("() => document.getElementById('chart-sweep-parcoords')?.data?.[0]?.type === 'parcoords'",
                 null, new PageWaitForFunctionOptions { Timeout = 60_000 });
             Assert.Equal(8, await page.EvaluateAsync<int>("() => document.getElementById('chart-sweep-parcoords').data[0].dimensions[0].values.length"));
+            await page.WaitForFunctionAsync($"() => ({DrawnLinePixels})('chart-sweep-parcoords') > 2000", null,
+                new PageWaitForFunctionOptions { Timeout = 30_000 });
+            Assert.Equal(0, await page.Locator(".no-webgl").CountAsync());
+            Assert.Empty(await page.EvaluateAsync<string[]>("() => window.__cspViolations"));
             Assert.Equal(9, await page.Locator("[data-testid='sweep-runs'] tbody tr").CountAsync());
             Assert.Contains("/runs/new?from=", await page.Locator("[data-testid='new-run-from-best']").GetAttributeAsync("href"));
             await page.Locator("[data-testid='guideline-table']").WaitForAsync();
@@ -150,6 +154,59 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
             await BrowserSteps.ShotOfFailure(page, "sweep-failure.png");
             var script = await page.EvaluateAsync<string>("() => `${document.getElementById('plotly-import')?.outerHTML} Plotly: ${typeof window.Plotly}`");
             throw new Xunit.Sdk.XunitException($"{e.Message}\n{script}\n{string.Join("\n", console)}");
+        }
+        finally
+        {
+            await page.Context.CloseAsync();
+        }
+    }
+
+    // Pixels that plotly's parcoords drew on its WebGL canvases (the lines of every run, in focus or in context).
+    const string DrawnLinePixels = """
+        id => {
+            let drawn = 0;
+            for (const canvas of document.getElementById(id).querySelectorAll('canvas.gl-canvas-context, canvas.gl-canvas-focus')) {
+                const copy = document.createElement('canvas');
+                copy.width = canvas.width;
+                copy.height = canvas.height;
+                const context = copy.getContext('2d');
+                context.drawImage(canvas, 0, 0);
+                const pixels = context.getImageData(0, 0, copy.width, copy.height).data;
+                for (let k = 3; k < pixels.length; k += 4) if (pixels[k] > 0) drawn++;
+            }
+            return drawn;
+        }
+        """;
+
+    [Fact]
+    public async Task A_browser_without_webgl_gets_a_note_in_place_of_the_parallel_coordinates()
+    {
+        var (sweepId, _) = await SeedAsync();
+        var page = await app.NewPageAsync(width: 1440, height: 900);
+        // WebGL turned off, as in a browser whose settings or machine give pages none.
+        await page.Context.AddInitScriptAsync("""
+            const getContext = HTMLCanvasElement.prototype.getContext;
+            HTMLCanvasElement.prototype.getContext = function (type, ...rest) {
+                return String(type).includes('webgl') ? null : getContext.call(this, type, ...rest);
+            };
+            """);
+        try
+        {
+            await BrowserSteps.Open(page, $"/sweeps/{sweepId}");
+            await page.WaitForFunctionAsync("() => document.getElementById('chart-sweep-heatmap')?.data?.[0]?.z?.length === 3",
+                null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+            var note = page.Locator("[data-testid='parcoords-no-webgl']");
+            await note.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+            Assert.Contains("need WebGL", await note.TextContentAsync());
+            Assert.Equal(0, await page.Locator("#chart-sweep-parcoords").CountAsync());
+            Assert.Equal(0, await page.Locator(".no-webgl").CountAsync());
+            await note.ScrollIntoViewIfNeededAsync();
+            await BrowserSteps.Shot(page, "sweep-no-webgl.png");
+        }
+        catch (Exception)
+        {
+            await BrowserSteps.ShotOfFailure(page, "sweep-no-webgl-failure.png");
+            throw;
         }
         finally
         {

@@ -130,7 +130,7 @@ public static class SweepCharts
 
     public static PlotLayout ParcoordsLayout(bool dark)
     {
-        var layout = ChartLayouts.Axes(dark, "All runs: axes and metric (drag along an axis to filter)", "", "", showLegend: false);
+        var layout = ChartLayouts.Axes(dark, "All runs (drag along an axis to filter)", "", "", showLegend: false);
         layout.Margin = new Plotly.Blazor.LayoutLib.Margin { L = 70, R = 70, T = 95, B = 30 };
         layout.XAxis[0].Visible = false;
         layout.YAxis[0].Visible = false;
