@@ -12,14 +12,13 @@ namespace TempBalance.Web.Tests.Backend;
 [Collection(TrainingCollection.Name)]
 public sealed class CancelResumeTests : IAsyncLifetime
 {
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
-    TempBalanceAppFactory _app = null!;
+    StartedApp _app = null!;
     HttpClient _client = null!;
 
     public Task InitializeAsync()
     {
-        _app = new TempBalanceAppFactory(_dataDirectory);
-        _client = _app.StartAndCreateClient();
+        _app = new StartedApp();
+        _client = _app.Client;
         return Task.CompletedTask;
     }
 
@@ -118,10 +117,5 @@ public sealed class CancelResumeTests : IAsyncLifetime
         return (await response.Content.ReadFromJsonAsync<T>(ApiClient.Json))!;
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
-    }
+    public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 }

@@ -13,28 +13,22 @@ public sealed class DiagnosisTestApp : IAsyncLifetime
     /// <summary>Larger than every fixture (27 KB at most), far smaller than the default.</summary>
     public const long MaxUploadBytes = 100_000;
 
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
+    StartedApp _started = null!;
 
-    public TempBalanceAppFactory App { get; private set; } = null!;
-    public HttpClient Client { get; private set; } = null!;
-    public string DataDirectory => _dataDirectory;
+    public TempBalanceAppFactory App => _started.Factory;
+    public HttpClient Client => _started.Client;
+    public string DataDirectory => _started.DataDirectory;
 
     public Task InitializeAsync()
     {
-        App = new TempBalanceAppFactory(_dataDirectory, new Dictionary<string, string?>
+        _started = new StartedApp(new Dictionary<string, string?>
         {
             ["TempBalance:Diagnosis:MaxUploadBytes"] = MaxUploadBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
-        Client = App.StartAndCreateClient();
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        Client.Dispose();
-        await App.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
-    }
+    public Task DisposeAsync() => _started.DisposeAsync().AsTask();
 }
 
 public static class DiagnosisFiles

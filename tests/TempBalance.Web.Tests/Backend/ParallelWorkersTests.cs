@@ -10,23 +10,17 @@ namespace TempBalance.Web.Tests.Backend;
 [Collection(TrainingCollection.Name)]
 public sealed class ParallelWorkersTests : IAsyncLifetime
 {
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
-    TempBalanceAppFactory _app = null!;
+    StartedApp _app = null!;
     HttpClient _client = null!;
 
     public Task InitializeAsync()
     {
-        _app = new TempBalanceAppFactory(_dataDirectory, new Dictionary<string, string?> { ["TempBalance:Workers"] = "2" });
-        _client = _app.StartAndCreateClient();
+        _app = new StartedApp(new Dictionary<string, string?> { ["TempBalance:Workers"] = "2" });
+        _client = _app.Client;
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
-    }
+    public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 
     [Fact]
     public async Task Two_workers_train_two_runs_at_once_with_half_the_cores_each()

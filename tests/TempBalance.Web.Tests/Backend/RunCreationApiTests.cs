@@ -14,23 +14,17 @@ public sealed class RunCreationApiTests : IAsyncLifetime
     // Tiny runs: an MLP on a few generated images trains in a moment, so the runs these tests queue cost nothing.
     const string Small = """ "model": "mlp", "dataset": "synthetic", "epochs": 2, "subset": 64, "batchSize": 32, "device": "cpu" """;
 
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
-    TempBalanceAppFactory _app = null!;
+    StartedApp _app = null!;
     HttpClient _client = null!;
 
     public Task InitializeAsync()
     {
-        _app = new TempBalanceAppFactory(_dataDirectory);
-        _client = _app.StartAndCreateClient();
+        _app = new StartedApp();
+        _client = _app.Client;
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
-    }
+    public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 
     [Theory]
     [InlineData($$"""{ "config": { {{Small}}, "optimizer": { "kind": "rmsprop" } } }""", "config.optimizer.kind", "Unknown value 'rmsprop'. Choose one of: sgd, adam, adamW, sgdp, lars, lamb.")]

@@ -17,31 +17,25 @@ namespace TempBalance.Web.Tests.Backend;
 [Collection(TrainingCollection.Name)]
 public sealed class RunListApiTests : IAsyncLifetime
 {
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
-    TempBalanceAppFactory _factory = null!;
+    StartedApp _app = null!;
     HttpClient _client = null!;
     // A tag of this test's runs only, so each query sees exactly them.
     readonly string _tag = "list-" + Guid.NewGuid().ToString("N")[..8];
 
     public Task InitializeAsync()
     {
-        _factory = new TempBalanceAppFactory(_dataDirectory);
-        _client = _factory.StartAndCreateClient();
+        _app = new StartedApp();
+        _client = _app.Client;
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _factory.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
-    }
+    public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 
     static TrainingConfig Preset(string name) => RecipePresets.ConfigOf(RecipePresets.Find(name)!);
 
     async Task<long> StoreAsync(TrainingConfig config, RunStatus status = RunStatus.Completed)
     {
-        await using var db = await _factory.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>().CreateDbContextAsync();
+        await using var db = await _app.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>().CreateDbContextAsync();
         var run = Run.For(config, status, DateTime.UtcNow);
         run.Tags = [_tag];
         db.Runs.Add(run);
@@ -120,7 +114,7 @@ public sealed class RunListApiTests : IAsyncLifetime
     {
         var finished = await StoreAsync(Preset("tb"), RunStatus.Failed);
         var queued = await StoreAsync(Preset("tb"), RunStatus.Queued);
-        var folder = Path.Combine(_dataDirectory, "runs", finished.ToString(CultureInfo.InvariantCulture));
+        var folder = Path.Combine(_app.DataDirectory, "runs", finished.ToString(CultureInfo.InvariantCulture));
         Directory.CreateDirectory(folder);
         await File.WriteAllTextAsync(Path.Combine(folder, "epochs.csv"), "epoch\n0\n");
 
@@ -156,7 +150,7 @@ public sealed class RunListApiTests : IAsyncLifetime
     [Fact]
     public async Task Runs_stored_before_the_hyperparameter_columns_get_them_from_their_config_at_start_up()
     {
-        var dbFactory = _factory.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
+        var dbFactory = _app.Services.GetRequiredService<IDbContextFactory<TempBalanceDbContext>>();
         long id;
         await using (var db = await dbFactory.CreateDbContextAsync())
         {

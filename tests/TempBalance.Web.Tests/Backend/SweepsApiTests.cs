@@ -16,23 +16,17 @@ public sealed class SweepsApiTests : IAsyncLifetime
     const string Small = """ "model": "mlp", "dataset": "synthetic", "epochs": 1, "subset": 64, "batchSize": 32, "device": "cpu" """;
     const int Cap = 6;
 
-    readonly string _dataDirectory = TempBalanceAppFactory.CreateDataDirectory();
-    TempBalanceAppFactory _app = null!;
+    StartedApp _app = null!;
     HttpClient _client = null!;
 
     public Task InitializeAsync()
     {
-        _app = new TempBalanceAppFactory(_dataDirectory, new Dictionary<string, string?> { ["TempBalance:MaxSweepRuns"] = Cap.ToString() });
-        _client = _app.StartAndCreateClient();
+        _app = new StartedApp(new Dictionary<string, string?> { ["TempBalance:MaxSweepRuns"] = Cap.ToString() });
+        _client = _app.Client;
         return Task.CompletedTask;
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _app.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(_dataDirectory);
-    }
+    public Task DisposeAsync() => _app.DisposeAsync().AsTask();
 
     [Fact]
     public async Task A_sweep_queues_every_combination_as_one_group_and_reads_back_with_each_runs_values_and_metrics()

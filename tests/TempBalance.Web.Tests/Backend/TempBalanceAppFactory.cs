@@ -65,6 +65,31 @@ public sealed class TempBalanceAppFactory(string dataDirectory, IReadOnlyDiction
     }
 }
 
+/// <summary>
+/// The app started on a data folder of its own, with a client: what most test classes start in InitializeAsync.
+/// Disposing stops it and deletes the folder.
+/// </summary>
+public sealed class StartedApp : IAsyncDisposable
+{
+    public StartedApp(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        Factory = new TempBalanceAppFactory(DataDirectory, settings);
+        Client = Factory.StartAndCreateClient();
+    }
+
+    public string DataDirectory { get; } = TempBalanceAppFactory.CreateDataDirectory();
+    public TempBalanceAppFactory Factory { get; }
+    public HttpClient Client { get; }
+    public IServiceProvider Services => Factory.Services;
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await Factory.DisposeAsync();
+        TempBalanceAppFactory.DeleteDataDirectory(DataDirectory);
+    }
+}
+
 public static class ApiClient
 {
     public static readonly JsonSerializerOptions Json = RunJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));

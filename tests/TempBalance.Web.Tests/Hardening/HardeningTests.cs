@@ -19,19 +19,20 @@ namespace TempBalance.Web.Tests.Hardening;
 /// </summary>
 public sealed class QuietApp : IAsyncLifetime
 {
-    public string DataDirectory { get; } = TempBalanceAppFactory.CreateDataDirectory();
+    StartedApp _started = null!;
+
     public string DatasetRoot { get; } = Directory.CreateTempSubdirectory("tempbalance-empty-datasets-").FullName;
-    public TempBalanceAppFactory App { get; private set; } = null!;
-    public HttpClient Client { get; private set; } = null!;
+    public string DataDirectory => _started.DataDirectory;
+    public TempBalanceAppFactory App => _started.Factory;
+    public HttpClient Client => _started.Client;
 
     public Task InitializeAsync()
     {
-        App = new TempBalanceAppFactory(DataDirectory, new Dictionary<string, string?>
+        _started = new StartedApp(new Dictionary<string, string?>
         {
             ["TempBalance:DatasetRoot"] = DatasetRoot,
             ["TempBalance:Limits:RunCreationsPerMinute"] = "1000",
         });
-        Client = App.StartAndCreateClient();
         return Task.CompletedTask;
     }
 
@@ -49,9 +50,7 @@ public sealed class QuietApp : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
-        await App.DisposeAsync();
-        TempBalanceAppFactory.DeleteDataDirectory(DataDirectory);
+        await _started.DisposeAsync();
         Directory.Delete(DatasetRoot, recursive: true);
     }
 }
