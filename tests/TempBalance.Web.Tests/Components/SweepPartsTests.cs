@@ -94,6 +94,10 @@ public class SweepPartsTests : IAsyncLifetime
         Assert.Equal(10, dimensions[0].Values.Count); // 12 runs, 2 still queued
         Assert.Equal([16.0, 32.0, 64.0], dimensions[1].TickVals.Cast<double>());
         Assert.Equal(dimensions[3].Values, parcoords.Line.ColorArray);
+        // The metric's axis and colour bar read as the heatmap's cells do (96.3%, not 0.963456).
+        Assert.Equal(".1%", dimensions[3].TickFormat);
+        Assert.Equal(".1%", parcoords.Line.ColorBar.TickFormat);
+        Assert.Equal(".3f", SweepCharts.Parcoords(ThreeAxes(), SweepMetric.BestTestLoss)!.Dimensions.Last().TickFormat);
 
         Assert.Null(SweepCharts.Parcoords(Sweep([Lr], new SweepRunRow(1, null, [0.01], RunStatus.Queued, null, 2, RunMetrics.Empty)), SweepMetric.BestTestAccuracy));
     }

@@ -62,6 +62,14 @@ public static class SweepCharts
         _ => v.ToString("0.000", CultureInfo.InvariantCulture),
     };
 
+    /// <summary>The same formats as <see cref="Format"/>, as plotly (d3) tick formats: colour bars and the metric's axis.</summary>
+    public static string TickFormat(SweepMetric metric) => metric switch
+    {
+        SweepMetric.FinalTestAccuracy or SweepMetric.BestTestAccuracy => ".1%",
+        SweepMetric.EpochsToEdge => ".1~f",
+        _ => ".3f",
+    };
+
     public static HeatMap HeatmapTrace(SweepHeatmap map)
     {
         var higherBetter = SweepMetrics.HigherIsBetter(map.Metric);
@@ -82,6 +90,7 @@ public static class SweepCharts
             {
                 Title = new Plotly.Blazor.Traces.HeatMapLib.ColorBarLib.Title { Text = SweepMetrics.Title(map.Metric) },
                 TickLabelOverflow = Plotly.Blazor.Traces.HeatMapLib.ColorBarLib.TickLabelOverflowEnum.Allow,
+                TickFormat = TickFormat(map.Metric),
             },
         };
     }
@@ -114,7 +123,7 @@ public static class SweepCharts
             TickVals = [.. axis.Values.Select(v => (object)v)],
             TickText = [.. axis.Values.Select(Label)],
         }).ToList();
-        dimensions.Add(new Plotly.Blazor.Traces.ParCoordsLib.Dimension { Label = SweepMetrics.Title(metric), Values = metricValues });
+        dimensions.Add(new Plotly.Blazor.Traces.ParCoordsLib.Dimension { Label = SweepMetrics.Title(metric), Values = metricValues, TickFormat = TickFormat(metric) });
         return new ParCoords
         {
             Dimensions = dimensions,
@@ -124,6 +133,7 @@ public static class SweepCharts
                 ColorScale = "Viridis",
                 ReverseScale = SweepMetrics.HigherIsBetter(metric) == false,
                 ShowScale = true,
+                ColorBar = new Plotly.Blazor.Traces.ParCoordsLib.LineLib.ColorBar { TickFormat = TickFormat(metric) },
             },
         };
     }
