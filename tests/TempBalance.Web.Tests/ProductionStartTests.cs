@@ -60,6 +60,22 @@ public sealed partial class ProductionStartTests(ProductionApp app) : IClassFixt
         using var strict = await app.Client.GetAsync("lib/plotly/plotly-strict-3.7.0.min.js");
         Assert.Equal(HttpStatusCode.OK, strict.StatusCode);
         Assert.StartsWith("/**\n* plotly.js (strict - minified) v3.7.0", await strict.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        // A browser that accepts gzip gets the bundle compressed (a third of its size), and the same script out of it.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "_content/Plotly.Blazor/plotly-3.7.0.min.js");
+        request.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var gzipped = await app.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, gzipped.StatusCode);
+        Assert.Equal(["gzip"], gzipped.Content.Headers.ContentEncoding);
+        var compressed = await gzipped.Content.ReadAsByteArrayAsync();
+        Assert.InRange(compressed.Length, 1, script.Length / 2);
+        using var unzip = new StreamReader(new System.IO.Compression.GZipStream(new MemoryStream(compressed), System.IO.Compression.CompressionMode.Decompress));
+        Assert.Equal(script, await unzip.ReadToEndAsync());
+        // Pages are not compressed (what they show may hold secrets; compression can leak them).
+        using var pageRequest = new HttpRequestMessage(HttpMethod.Get, "/");
+        pageRequest.Headers.AcceptEncoding.ParseAdd("gzip");
+        using var pageResponse = await app.Client.SendAsync(pageRequest);
+        Assert.Empty(pageResponse.Content.Headers.ContentEncoding);
     }
 
     [Fact]
