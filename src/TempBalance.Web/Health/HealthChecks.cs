@@ -45,17 +45,13 @@ public sealed class DataFolderHealthCheck(IOptions<TempBalanceWebOptions> option
 }
 
 /// <summary>A Hangfire server that serves the training queue has sent a heartbeat within the last minute.</summary>
-public sealed class TrainingServerHealthCheck(JobStorage storage, TimeProvider time) : IHealthCheck
+public sealed class TrainingServerHealthCheck(TrainingServers servers) : IHealthCheck
 {
-    static readonly TimeSpan MaxSilence = TimeSpan.FromMinutes(1);
-
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var servers = storage.GetMonitoringApi().Servers();
-        var alive = servers.Where(s => s.Queues.Contains(TrainingJob.Queue) && s.Heartbeat is { } beat && now - beat < MaxSilence).ToList();
-        return Task.FromResult(alive.Count > 0
-            ? HealthCheckResult.Healthy($"{alive.Count} server(s) with {alive.Sum(s => s.WorkersCount)} worker(s) take training jobs.")
+        var alive = servers.Alive();
+        return Task.FromResult(alive.Servers > 0
+            ? HealthCheckResult.Healthy($"{alive.Servers} server(s) with {alive.Workers} worker(s) take training jobs.")
             : HealthCheckResult.Unhealthy("No job server takes training jobs: queued runs will not start."));
     }
 }

@@ -46,6 +46,7 @@ public static class TrainingQueue
             host.ShutdownTimeout = options.Value.ShutdownTimeout + TimeSpan.FromSeconds(5));
 
         builder.Services.AddTransient<TrainingJob>();
+        builder.Services.AddSingleton<TrainingServers>();
         builder.Services.AddSingleton<SharedDatasets>();
         builder.Services.AddSingleton<ITrainerFactory, TorchTrainerFactory>();
         builder.Services.AddHostedService<StaleRunSweeper>();

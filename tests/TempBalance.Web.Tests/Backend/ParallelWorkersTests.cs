@@ -40,5 +40,7 @@ public sealed class ParallelWorkersTests : IAsyncLifetime
         var (a, b) = (runs[0].Summary, runs[1].Summary);
         Assert.True(a.StartedAt < b.FinishedAt && b.StartedAt < a.FinishedAt,
             $"the runs trained one after the other: {a.StartedAt:O}-{a.FinishedAt:O} and {b.StartedAt:O}-{b.FinishedAt:O}");
+        // The Sweeps page says so before a sweep is queued (its HTML encodes the apostrophe before "runs").
+        Assert.Contains("runs train 2 at a time here (2 workers; TempBalance:Workers).", await _client.GetStringAsync("/sweeps"));
     }
 }

@@ -111,6 +111,7 @@ public class SweepBrowserTests(BrowserFixture app) : IClassFixture<BrowserFixtur
             await page.Locator("[data-testid='sweeps-table']").GetByText("mlp-tanh on mnist: lr × batch size").WaitForAsync();
             Assert.Equal("Queue 9 runs", (await page.Locator("[data-testid='queue-sweep']").TextContentAsync())!.Trim());
             Assert.Contains("8 of 9 finished", await page.Locator("[data-testid='sweeps-table']").TextContentAsync());
+            Assert.StartsWith("The sweep's runs train one at a time here (1 worker).", await page.Locator("[data-testid='sweep-capacity']").TextContentAsync());
             await BrowserSteps.Shot(page, "sweeps.png");
 
             await BrowserSteps.Open(page, $"/sweeps/{sweepId}");
