@@ -277,11 +277,14 @@ public sealed class HardeningTests(QuietApp app) : IClassFixture<QuietApp>
     }
 
     [Fact]
-    public async Task An_unknown_run_page_is_a_404_with_the_not_found_page()
+    public async Task An_unknown_run_or_sweep_page_is_a_404_with_the_not_found_page()
     {
-        using var response = await _client.GetAsync("/runs/99999999");
-        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-        Assert.Contains("There is no page at this address.", await response.Content.ReadAsStringAsync());
+        foreach (var page in new[] { "/runs/99999999", "/sweeps/99999999" })
+        {
+            using var response = await _client.GetAsync(page);
+            Assert.True(response.StatusCode == HttpStatusCode.NotFound, $"{page}: {response.StatusCode}");
+            Assert.Contains("There is no page at this address.", await response.Content.ReadAsStringAsync());
+        }
         var id = await app.AddRunAsync(RunStatus.Completed);
         using var known = await _client.GetAsync($"/runs/{id}");
         Assert.Equal(HttpStatusCode.OK, known.StatusCode);
