@@ -35,6 +35,9 @@ public sealed class TempBalanceWebOptions
     /// <summary>Whether <see cref="Database"/> names PostgreSQL (whose job queue outlives any one process).</summary>
     public bool UsesPostgres => Database?.Trim().ToLowerInvariant() is "postgres" or "postgresql";
 
+    /// <summary>Whether <see cref="Database"/> names SQLite; neither this nor <see cref="UsesPostgres"/> is a bad setting.</summary>
+    public bool UsesSqlite => Database?.Trim().ToLowerInvariant() is "sqlite";
+
     /// <summary>Where datasets are looked up; empty means TEMPBALANCE_DATA_ROOT, else ./data.</summary>
     public string? DatasetRoot { get; set; }
 

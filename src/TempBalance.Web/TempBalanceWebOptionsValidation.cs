@@ -17,7 +17,7 @@ public sealed class TempBalanceWebOptionsValidation : IValidateOptions<TempBalan
         }
 
         Check(!string.IsNullOrWhiteSpace(options.DataDirectory), $"{S}:DataDirectory is empty; set it to a writable folder such as 'data'.");
-        Check(options.Database?.Trim().ToLowerInvariant() is "sqlite" or "postgres" or "postgresql",
+        Check(options.UsesSqlite || options.UsesPostgres,
             $"{S}:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
         Check(options.Workers is null or >= 1, $"{S}:Workers is {options.Workers}; use 1 or more, or leave it empty for one per CUDA device.");
         Check(options.HeartbeatInterval > TimeSpan.Zero, $"{S}:HeartbeatInterval is {options.HeartbeatInterval}; use a positive time such as 00:00:10.");

@@ -16,7 +16,7 @@ public sealed record DatabaseSettings(bool UsePostgres, string ConnectionString)
                     "TempBalance:Database is 'postgres' but ConnectionStrings:TempBalance is empty; set it to an Npgsql connection string such as 'Host=db;Database=tempbalance;Username=tb;Password=...'.");
             return new DatabaseSettings(true, connectionString);
         }
-        if (options.Database.Trim().ToLowerInvariant() != "sqlite")
+        if (!options.UsesSqlite)
             throw new StartupException($"TempBalance:Database is '{options.Database}'; use 'sqlite' or 'postgres'.");
         if (!string.IsNullOrWhiteSpace(connectionString)) return new DatabaseSettings(false, connectionString);
         Directory.CreateDirectory(options.DataDirectoryPath);
